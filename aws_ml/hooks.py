@@ -1,0 +1,60 @@
+"""botocore event handlers that serve requests from the local backends.
+
+Registered on a botocore session, they are inherited by every client made from it (by
+aws_ml, by boto3's resources, by s3transfer, by the SageMaker SDK...):
+
+* ``before-parameter-build`` keeps the API parameters (after botocore's own handlers,
+  so what the backend sees is what AWS would receive, e.g. ``EncodingType=url``);
+* ``before-call`` answers, after botocore validated and serialised the request, with the
+  ``(http_response, parsed)`` pair that skips the network. Presigned URLs never get here.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import local_backends
+from local_backends.core.dispatch import serve
+
+from .routing import Routes
+
+_PARAMS = "aws_ml_params"
+
+
+class LocalRouter:
+    """Answers, for every service routed to ``local``, from the local backends."""
+
+    def __init__(self, home: Path, routes: Routes, account_id: str) -> None:
+        self.home = Path(home)
+        self.routes = routes
+        self.account_id = account_id
+        self._backends: dict[tuple[str, str], local_backends.Backend] = {}
+
+    def install(self, botocore_session) -> None:
+        botocore_session.register("before-parameter-build", self._keep_params,
+                                  unique_id="aws_ml.keep_params")
+        botocore_session.register("before-call", self._answer, unique_id="aws_ml.answer")
+
+    def backend(self, service: str, region: str) -> local_backends.Backend:
+        """The local backend instance serving ``service`` in ``region``."""
+        key = (service, region)
+        inst = self._backends.get(key)
+        if inst is None:
+            inst = local_backends.get_backend(local_backends.backend_class(service), self.home,
+                                              region, self.account_id)
+            self._backends[key] = inst
+        return inst
+
+    def _keep_params(self, params: dict, model: Any, context: dict, **_: Any) -> None:
+        if self.routes.backend_for(model.service_model.service_name) == "local":
+            context[_PARAMS] = params
+
+    def _answer(self, model: Any, context: dict, **_: Any):
+        service = model.service_model.service_name
+        if self.routes.backend_for(service) != "local" or context.get("is_presign_request"):
+            return None
+        try:
+            backend = self.backend(service, context.get("client_region") or "us-east-1")
+        except local_backends.NotImplementedByBackend:
+            raise local_backends.NotImplementedByBackend(service, model.name, "local") from None
+        return serve(backend, model, context[_PARAMS])

@@ -1,0 +1,139 @@
+"""``aws_ml.Session``: real boto3 objects on every backend.
+
+>>> from aws_ml import Session
+>>> s3 = Session(backend="local").client("s3")      # a botocore.client.BaseClient
+>>> s3.create_bucket(Bucket="my-bucket")["ResponseMetadata"]["HTTPStatusCode"]
+200
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.session
+
+from .emulators import MotoServer, localstack_endpoint
+from .hooks import LocalRouter
+from .routing import Routes, resolve_backend
+
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+LOCAL_ACCOUNT_ID = "123456789012"
+
+
+def default_home() -> Path:
+    """The local state root: ``AWS_ML_HOME``, else ``~/.aws_ml``."""
+    return Path(os.environ.get("AWS_ML_HOME") or Path.home() / ".aws_ml").expanduser()
+
+
+class _RoutedBotocoreSession(botocore.session.Session):
+    """A botocore session that gives clients of emulated services their endpoint URL.
+
+    Libraries handed ``session.boto3_session`` create their own clients; this is where
+    they learn the emulator's address without knowing it exists.
+    """
+
+    def __init__(self, endpoint_for, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._endpoint_for = endpoint_for
+
+    def create_client(self, service_name, *args: Any, **kwargs: Any):
+        if kwargs.get("endpoint_url") is None:
+            kwargs["endpoint_url"] = self._endpoint_for(service_name)
+        return super().create_client(service_name, *args, **kwargs)
+
+
+class Session:
+    """One entry point to AWS, an emulator, or the local backends.
+
+    :param backend: ``"local"`` (pure-Python backends, state under ``home``), ``"moto"``
+        (in-process ``mock_aws``, or a moto server with ``endpoint_url`` or
+        ``server=True``), ``"localstack"`` (endpoint from the environment, as the
+        ``localstack-client`` package reads it) or ``"aws"`` (plain boto3). Default:
+        ``AWS_ML_BACKEND``, else ``"local"``.
+    :param region: the AWS region (default: ``AWS_DEFAULT_REGION``, else ``us-east-1``).
+    :param services: per-service overrides, e.g. ``{"athena": "local"}``.
+    :param home: the local state root (default: ``AWS_ML_HOME``, else ``~/.aws_ml``).
+    :param profile: the AWS profile (``aws`` backend only).
+    :param endpoint_url: an emulator's URL (``moto`` server or ``localstack``).
+    :param server: with ``backend="moto"``, start a moto server on a free 127.0.0.1 port
+        (stopped by :meth:`close`) instead of mocking in-process.
+    """
+
+    def __init__(self, backend: str | None = None, region: str | None = None,
+                 services: Mapping[str, str] | None = None, home: str | Path | None = None,
+                 profile: str | None = None, endpoint_url: str | None = None,
+                 server: bool = False) -> None:
+        self.backend = resolve_backend(backend)
+        self.region = region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+        self.routes = Routes(self.backend, services)
+        self.home = Path(home).expanduser() if home is not None else default_home()
+        self.endpoint_url = endpoint_url
+        self._mock = None
+        self._server: MotoServer | None = None
+        self._closed = False
+
+        if self.backend == "moto" and server and endpoint_url is None:
+            self._server = MotoServer().start()
+            self.endpoint_url = self._server.endpoint_url
+        if self.backend == "moto" and self.endpoint_url is None:
+            from moto import mock_aws  # in-process: moto intercepts every botocore request
+            self._mock = mock_aws()
+            self._mock.start()
+        if self.backend == "localstack" and self.endpoint_url is None:
+            self.endpoint_url = localstack_endpoint()
+
+        if self.backend == "aws":
+            core = botocore.session.Session(profile=profile)
+            self.boto3_session = boto3.Session(botocore_session=core, region_name=region)
+        else:
+            core = _RoutedBotocoreSession(self._endpoint_for)
+            self.boto3_session = boto3.Session(botocore_session=core, region_name=self.region,
+                                               **DUMMY_CREDENTIALS)
+        self.router = LocalRouter(self.home, self.routes, LOCAL_ACCOUNT_ID)
+        if self.backend != "aws" or self.routes:
+            self.router.install(core)
+
+    # -- routing -----------------------------------------------------------------------
+    def _endpoint_for(self, service: str) -> str | None:
+        target = self.routes.backend_for(service)
+        if target in ("moto", "localstack"):
+            return self.endpoint_url
+        return None
+
+    def backend_for(self, service: str) -> str:
+        """The backend that serves ``service`` in this session."""
+        return self.routes.backend_for(service)
+
+    # -- boto3 objects -----------------------------------------------------------------
+    def client(self, service_name: str, **kwargs: Any):
+        """A real boto3 client (``botocore.client.BaseClient``) for ``service_name``."""
+        return self.boto3_session.client(service_name, **kwargs)
+
+    def resource(self, service_name: str, **kwargs: Any):
+        """A real boto3 resource (``s3``, ``dynamodb``, ...)."""
+        return self.boto3_session.resource(service_name, **kwargs)
+
+    # -- life cycle --------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop what the session started (in-process mock, moto server)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Session(backend={self.backend!r}, region={self.region!r}, home={str(self.home)!r})"

@@ -1,0 +1,1 @@
+"""Shared machinery of the local backends: base class, dispatch, errors, state, validation."""

@@ -1,0 +1,79 @@
+"""Durable state shared by threads and processes: SQLite in WAL mode, one connection per
+thread, short immediate transactions.
+
+SQLite gives the promises the backends make: a committed write is seen by every process
+at once, a process killed mid-transaction leaves nothing behind, and concurrent writers
+serialise. ``synchronous=NORMAL`` in WAL mode keeps that against process crashes (only an
+operating-system crash may lose the last commits).
+"""
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+
+class SqliteStore:
+    """A SQLite database file with a schema, safe to use from threads and processes."""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._schema = schema
+        self._local = threading.local()
+        self._pid = os.getpid()
+        with self.transaction() as db:
+            db.executescript(schema)
+
+    def connection(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():  # forked: never share a connection with the parent
+            self._local = threading.local()
+            self._pid = os.getpid()
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+        return db
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``): committed on exit, rolled back on error."""
+        db = self.connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    def query(self, sql: str, args: tuple | dict = ()) -> list[sqlite3.Row]:
+        return self.connection().execute(sql, args).fetchall()
+
+    def query_one(self, sql: str, args: tuple | dict = ()) -> sqlite3.Row | None:
+        return self.connection().execute(sql, args).fetchone()
+
+
+def encode_token(state: dict[str, Any]) -> str:
+    """An opaque pagination token (AWS's tokens are opaque too)."""
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode()
+
+
+def decode_token(token: str) -> dict[str, Any] | None:
+    """The state in a token made by :func:`encode_token`, or ``None`` if it is not one."""
+    try:
+        state = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, UnicodeError):
+        return None
+    return state if isinstance(state, dict) else None
