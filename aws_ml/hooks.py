@@ -10,6 +10,7 @@ aws_ml, by boto3's resources, by s3transfer, by the SageMaker SDK...):
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,14 @@ _PARAMS = "aws_ml_params"
 class LocalRouter:
     """Answers, for every service routed to ``local``, from the local backends."""
 
-    def __init__(self, home: Path, routes: Routes, account_id: str) -> None:
+    def __init__(self, home: Path, routes: Routes, account_id: str, boto3_session) -> None:
         self.home = Path(home)
         self.routes = routes
         self.account_id = account_id
+        self.boto3_session = boto3_session
         self._backends: dict[tuple[str, str], local_backends.Backend] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
 
     def install(self, botocore_session) -> None:
         botocore_session.register("before-parameter-build", self._keep_params,
@@ -40,10 +44,32 @@ class LocalRouter:
         key = (service, region)
         inst = self._backends.get(key)
         if inst is None:
-            inst = local_backends.get_backend(local_backends.backend_class(service), self.home,
-                                              region, self.account_id)
-            self._backends[key] = inst
+            cls = local_backends.backend_class(service)
+            with self._lock:
+                inst = self._backends.get(key)
+                if inst is None:
+                    inst = cls(self.home, region, self.account_id, peers=self._peers(region))
+                    self._backends[key] = inst
         return inst
+
+    def client(self, service: str, region: str):
+        """A cached boto3 client of this session (routing applies)."""
+        key = (service, region)
+        c = self._clients.get(key)
+        if c is None:
+            with self._lock:
+                c = self._clients.get(key)
+                if c is None:
+                    c = self.boto3_session.client(service, region_name=region)
+                    self._clients[key] = c
+        return c
+
+    def _peers(self, region: str) -> local_backends.Peers:
+        def local(service: str):
+            if self.routes.backend_for(service) != "local":
+                return None
+            return self.backend(service, region)
+        return local_backends.Peers(lambda service: self.client(service, region), local)
 
     def _keep_params(self, params: dict, model: Any, context: dict, **_: Any) -> None:
         if self.routes.backend_for(model.service_model.service_name) == "local":

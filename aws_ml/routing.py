@@ -24,6 +24,7 @@ LOCALSTACK_MISSING = frozenset({
 MOTO_MISSING = frozenset({
     "sagemaker-runtime",               # moto answers invoke_endpoint with canned bodies
     "sagemaker-featurestore-runtime",  # not in moto
+    "athena",                          # moto records queries but does not run them
 })
 
 # botocore service names that users commonly spell otherwise.

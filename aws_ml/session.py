@@ -92,7 +92,7 @@ class Session:
             core = _RoutedBotocoreSession(self._endpoint_for)
             self.boto3_session = boto3.Session(botocore_session=core, region_name=self.region,
                                                **DUMMY_CREDENTIALS)
-        self.router = LocalRouter(self.home, self.routes, LOCAL_ACCOUNT_ID)
+        self.router = LocalRouter(self.home, self.routes, LOCAL_ACCOUNT_ID, self.boto3_session)
         if self.backend != "aws" or self.routes:
             self.router.install(core)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from types import MappingProxyType
 
-from .core.base import DEFAULT_ACCOUNT_ID, Backend, get_backend
+from .core.base import DEFAULT_ACCOUNT_ID, Backend, Peers, get_backend
 from .core.errors import AwsError, NotImplementedByBackend
 
 _REGISTRY: dict[str, tuple[str, str | None]] = {
@@ -48,5 +48,5 @@ def backend_class(service: str) -> type[Backend]:
     return getattr(module, cls_name)
 
 
-__all__ = ["AwsError", "Backend", "DEFAULT_ACCOUNT_ID", "NotImplementedByBackend",
+__all__ = ["AwsError", "Backend", "DEFAULT_ACCOUNT_ID", "NotImplementedByBackend", "Peers",
            "backend_class", "get_backend", "register", "registry"]

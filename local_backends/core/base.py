@@ -49,10 +49,12 @@ class Backend:
 
     _operations: ClassVar[dict[str, str]]
 
-    def __init__(self, home: Path, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
+    def __init__(self, home: Path, region: str, account_id: str = DEFAULT_ACCOUNT_ID,
+                 peers: "Peers | None" = None) -> None:
         self.home = Path(home)
         self.region = region
         self.account_id = account_id
+        self.peers = peers if peers is not None else Peers.standalone(self.home, region, account_id)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -87,6 +89,32 @@ class Backend:
     def arn(self, resource: str, service: str | None = None, region: str | None = None) -> str:
         region = self.region if region is None else region
         return f"arn:aws:{service or self.service}:{region}:{self.account_id}:{resource}"
+
+
+class Peers:
+    """How a backend reaches the other services of its session.
+
+    ``client(service)`` is a boto3 client of the same session (so routing applies: on the
+    ``moto`` backend, the S3 client talks to moto); ``local(service)`` is the local
+    backend instance when the service is routed to ``local`` (a fast path, e.g. reading
+    object files directly), else ``None``.
+    """
+
+    def __init__(self, client: Callable[[str], Any], local: Callable[[str], "Backend | None"]) -> None:
+        self.client = client
+        self.local = local
+
+    @classmethod
+    def standalone(cls, home: Path, region: str, account_id: str) -> "Peers":
+        """Peers for a backend used outside a Session: every service local."""
+        def local(service: str) -> Backend:
+            from local_backends import backend_class
+            return get_backend(backend_class(service), home, region, account_id)
+
+        def client(service: str):
+            raise RuntimeError(f"this backend was created outside an aws_ml Session: "
+                               f"no boto3 client for {service}")
+        return cls(client, local)
 
 
 _instances: dict[tuple, Backend] = {}
