@@ -57,14 +57,17 @@ class Routes(Mapping):
         service = ALIASES.get(service, service)
         if service in self._explicit:
             return self._explicit[service]
-        missing = {"localstack": LOCALSTACK_MISSING, "moto": MOTO_MISSING}.get(self.default, ())
-        if service in missing:
+        if service in self.missing():
             if service not in self._noticed:
                 self._noticed.add(service)
                 logger.warning("aws_ml: %s is not served by %s; routed to the local backend",
                                service, self.default)
             return "local"
         return self.default
+
+    def missing(self) -> frozenset[str]:
+        """The services the default backend lacks (served locally unless overridden)."""
+        return {"localstack": LOCALSTACK_MISSING, "moto": MOTO_MISSING}.get(self.default, frozenset())
 
     def __getitem__(self, service: str) -> str:
         return self.backend_for(service)

@@ -27,8 +27,7 @@ class SqliteStore:
         self._schema = schema
         self._local = threading.local()
         self._pid = os.getpid()
-        with self.transaction() as db:
-            db.executescript(schema)
+        self.connection().executescript(schema)  # IF NOT EXISTS statements: safe to repeat
 
     def connection(self) -> sqlite3.Connection:
         if self._pid != os.getpid():  # forked: never share a connection with the parent

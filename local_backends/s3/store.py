@@ -1,0 +1,237 @@
+"""Where local S3 keeps things: metadata in SQLite, bytes in immutable blob files.
+
+* ``meta.db`` holds buckets, objects (key -> blob), multipart uploads and their parts.
+  Keys live only in the database, so no key (unicode, ``..``, ``//``, a leading ``/``,
+  1,024 bytes) ever becomes a file path.
+* ``blobs/<bucket-id>/<uuid>`` holds the bytes. A blob is written in full before the
+  transaction that points a key at it commits, and is never modified afterwards: a reader
+  never sees a partial object, a killed writer leaves at most an orphan blob that no key
+  points to, and concurrent writers of one key end with one complete version (the last
+  commit). Copies are hard links.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import uuid
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from local_backends.core.state import SqliteStore
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    created REAL NOT NULL,
+    config TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified REAL NOT NULL,
+    content_type TEXT,
+    headers TEXT,           -- JSON: ContentEncoding, CacheControl, ... (only those set)
+    metadata TEXT,          -- JSON: user metadata (x-amz-meta-*)
+    storage_class TEXT NOT NULL DEFAULT 'STANDARD',
+    checksum TEXT,          -- JSON: {"algorithm", "value", "type"}
+    parts INTEGER,          -- number of parts of a multipart object
+    data BLOB,              -- the bytes of a small object (then no blob file exists)
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    created REAL NOT NULL,
+    attrs TEXT NOT NULL     -- JSON: content type, headers, metadata, storage class, checksum algorithm
+);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, created);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL,
+    part_number INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified REAL NOT NULL,
+    checksum TEXT,
+    PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+"""
+
+CHUNK = 8 << 20
+INLINE_MAX = 64 << 10
+"""Objects up to this size live in the database row: SQLite stores small blobs faster than
+a file system creates files (https://www.sqlite.org/fasterthanfs.html)."""
+
+CHECKSUM_ALGORITHMS = ("CRC32", "SHA1", "SHA256")
+
+
+class _Crc32:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(4, "big")
+
+
+def new_checksum(algorithm: str):
+    """A hasher for one of S3's flexible checksum algorithms."""
+    if algorithm == "CRC32":
+        return _Crc32()
+    if algorithm == "SHA1":
+        return hashlib.sha1()
+    if algorithm == "SHA256":
+        return hashlib.sha256()
+    raise ValueError(algorithm)
+
+
+def b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+class Store:
+    """The metadata database and the blob directory of one state root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.blobs = self.root / "blobs"
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        self.db = SqliteStore(self.root / "meta.db", SCHEMA)
+
+    # -- blobs -------------------------------------------------------------------------
+    def blob_path(self, bucket_id: str, blob: str) -> Path:
+        return self.blobs / bucket_id / blob
+
+    def bucket_dir(self, bucket_id: str) -> Path:
+        return self.blobs / bucket_id
+
+    def write_blob(self, bucket_id: "str | Callable[[], str]", body: BinaryIO | bytes | None,
+                   checksum_algorithm: str | None = None, inline: bool = True
+                   ) -> tuple[str, int, bytes, bytes | None, bytes | None]:
+        """Store ``body``: ``(blob, size, md5 digest, checksum digest, inline data)``.
+
+        A body of at most ``INLINE_MAX`` bytes (with ``inline``) is returned as ``data``
+        for the caller to keep in the database; a larger one is written to a new blob file.
+        ``bucket_id`` may be a callable, called only when a file is written.
+        """
+        blob = uuid.uuid4().hex
+        md5 = hashlib.md5()
+        extra = new_checksum(checksum_algorithm) if checksum_algorithm else None
+        if body is None:
+            first = b""
+        elif isinstance(body, (bytes, bytearray, memoryview)):
+            first = bytes(body)
+            body = None
+        else:
+            first = body.read(INLINE_MAX + 1 if inline else CHUNK)
+            if isinstance(first, str):
+                first = first.encode()
+        if inline and len(first) <= INLINE_MAX and (body is None or len(first) < INLINE_MAX + 1):
+            md5.update(first)
+            if extra is not None:
+                extra.update(first)
+            return blob, len(first), md5.digest(), _digest(extra), first
+        if callable(bucket_id):
+            bucket_id = bucket_id()
+        path = self.blob_path(bucket_id, blob)
+        size = 0
+        try:
+            with open(path, "wb", buffering=0) as out:
+                data = first
+                while data:
+                    out.write(data)
+                    md5.update(data)
+                    if extra is not None:
+                        extra.update(data)
+                    size += len(data)
+                    if body is None:
+                        break
+                    data = body.read(CHUNK)
+                    if isinstance(data, str):
+                        data = data.encode()
+        except FileNotFoundError:
+            raise  # the bucket's directory is gone: the caller reports NoSuchBucket
+        except BaseException:
+            self.discard(bucket_id, blob)
+            raise
+        return blob, size, md5.digest(), _digest(extra), None
+
+    def materialize(self, bucket_id: str, blob: str, data: bytes) -> Path:
+        """The blob file of an object kept in the database (written once, atomically)."""
+        path = self.blob_path(bucket_id, blob)
+        if not path.exists():
+            tmp = path.with_name(f".{blob}.{uuid.uuid4().hex}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        return path
+
+    def concat_blobs(self, bucket_id: str, sources: list[str]) -> str:
+        """A new blob holding the given blobs end to end (kernel-side copies)."""
+        if len(sources) == 1:
+            return self.link_blob(bucket_id, bucket_id, sources[0])
+        blob = uuid.uuid4().hex
+        path = self.blob_path(bucket_id, blob)
+        try:
+            with open(path, "wb") as out:
+                for src in sources:
+                    with open(self.blob_path(bucket_id, src), "rb") as inp:
+                        _copy_fd(inp.fileno(), out.fileno(), os.fstat(inp.fileno()).st_size)
+        except BaseException:
+            self.discard(bucket_id, blob)
+            raise
+        return blob
+
+    def link_blob(self, dst_bucket_id: str, src_bucket_id: str, src_blob: str) -> str:
+        """A new name for an existing blob (blobs are immutable, so a hard link is a copy)."""
+        blob = uuid.uuid4().hex
+        src = self.blob_path(src_bucket_id, src_blob)
+        dst = self.blob_path(dst_bucket_id, blob)
+        try:
+            os.link(src, dst)
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            shutil.copyfile(src, dst)  # a filesystem without hard links
+        return blob
+
+    def discard(self, bucket_id: str, *blobs: str) -> None:
+        """Remove blobs no key points to any more (missing ones are already gone)."""
+        for blob in blobs:
+            try:
+                os.unlink(self.blob_path(bucket_id, blob))
+            except FileNotFoundError:
+                pass
+
+
+def _digest(hasher) -> bytes | None:
+    return hasher.digest() if hasher is not None else None
+
+
+def _copy_fd(src: int, dst: int, size: int) -> None:
+    copied = 0
+    try:
+        while copied < size:
+            n = os.copy_file_range(src, dst, min(size - copied, 1 << 30))
+            if n == 0:
+                break
+            copied += n
+    except OSError:
+        pass  # not supported here: fall back to read/write below
+    if copied < size:
+        os.lseek(src, copied, os.SEEK_SET)
+        while True:
+            data = os.read(src, CHUNK)
+            if not data:
+                break
+            os.write(dst, data)
