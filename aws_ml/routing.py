@@ -72,6 +72,9 @@ class Routes(Mapping):
     def __getitem__(self, service: str) -> str:
         return self.backend_for(service)
 
+    def __contains__(self, service: object) -> bool:
+        return service in self._explicit
+
     def __iter__(self):
         return iter(self._explicit)
 

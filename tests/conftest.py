@@ -36,3 +36,9 @@ def local_session(home):
 
 def on_moto(session) -> bool:
     return session.backend == "moto"
+
+
+def moto_gap(session, reason: str) -> None:
+    """Mark a behaviour AWS documents that moto does not reproduce (the test follows AWS)."""
+    if session.backend == "moto":
+        pytest.xfail(f"moto gap: {reason}")

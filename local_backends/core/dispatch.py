@@ -81,6 +81,7 @@ def _check_output(model: OperationModel, result: dict) -> None:
         if result:
             raise ResponseShapeError(f"{model.name} has no output shape but returned {list(result)}")
         return
+    result = {k: v for k, v in result.items() if v is not None}  # botocore's parsers leave None too
     unknown = set(result) - set(shape.members)
     if unknown:
         raise ResponseShapeError(f"{model.name} returned members not in its output shape: {sorted(unknown)}")
