@@ -21,10 +21,11 @@ from typing import Any, Iterator
 class SqliteStore:
     """A SQLite database file with a schema, safe to use from threads and processes."""
 
-    def __init__(self, path: Path, schema: str) -> None:
+    def __init__(self, path: Path, schema: str, pragmas: tuple[str, ...] = ()) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._schema = schema
+        self._pragmas = pragmas
         self._local = threading.local()
         self._pid = os.getpid()
         self.connection().executescript(schema)  # IF NOT EXISTS statements: safe to repeat
@@ -39,7 +40,10 @@ class SqliteStore:
                                  check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA wal_autocheckpoint=10000")  # fewer checkpoint fsyncs on busy stores
             db.execute("PRAGMA foreign_keys=ON")
+            for pragma in self._pragmas:
+                db.execute(f"PRAGMA {pragma}")
             db.row_factory = sqlite3.Row
             self._local.db = db
         return db

@@ -234,9 +234,9 @@ class Multipart:
         try:
             with self.store.db.transaction() as tx:
                 self._upload(tx, Bucket, Key, UploadId)  # still there: nobody completed or aborted it
-                _, replaced = self._commit_object(Bucket, Key, blob, size, etag, attrs["content_type"],
-                                                  attrs["headers"], attrs["metadata"], attrs["storage_class"],
-                                                  checksum, len(chosen), db=tx)
+                self._commit_object(Bucket, Key, blob, size, etag, attrs["content_type"],
+                                    attrs["headers"], attrs["metadata"], attrs["storage_class"],
+                                    checksum, len(chosen), db=tx)
                 parts = [r["blob"] for r in tx.execute("DELETE FROM parts WHERE upload_id = ? RETURNING blob",
                                                        (UploadId,))]
                 tx.execute("DELETE FROM uploads WHERE upload_id = ?", (UploadId,))
@@ -244,8 +244,7 @@ class Multipart:
             self.store.discard(bucket_id, blob)
             raise
         self.store.discard(bucket_id, *parts)
-        if replaced is not None:
-            self.store.discard(*replaced)
+        self.store.collect()
         out = {"Location": f"https://{Bucket}.s3.{self.region}.amazonaws.com/{Key}", "Bucket": Bucket,
                "Key": Key, "ETag": f'"{etag}"'}
         if checksum:

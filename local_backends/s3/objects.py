@@ -144,32 +144,28 @@ class Objects:
 
     def _commit_object(self, bucket: str, key: str, blob: str, size: int, etag: str,
                        content_type: str, headers: dict, metadata: dict, storage_class: str,
-                       checksum: dict | None, parts: int | None, data: bytes | None = None, db=None):
-        """Point ``key`` at ``blob``; returns ``(time, blob replaced)``.
+                       checksum: dict | None, parts: int | None, data: bytes | None = None,
+                       db=None) -> float:
+        """Point ``key`` at ``blob`` in one statement that writes only if the bucket exists.
 
-        Without ``db`` it commits and removes the replaced blob itself; inside a caller's
-        transaction (``db``) the caller removes it after its commit.
+        The replaced blob goes to the garbage table (a trigger); without ``db`` its file is
+        removed at once, inside a caller's transaction (``db``) the caller calls
+        ``store.collect()`` after its commit.
         """
         now = time.time()
         row = (bucket, key, blob, size, etag, now, content_type,
                json.dumps(headers) if headers else None, json.dumps(metadata) if metadata else None,
                storage_class, json.dumps(checksum) if checksum else None, parts, data)
-        if db is not None:
-            return now, self._replace(db, bucket, key, row)
-        with self.store.db.transaction() as tx:
-            old = self._replace(tx, bucket, key, row)
-        if old is not None:
-            self.store.discard(*old)
-        return now, None
-
-    def _replace(self, db, bucket: str, key: str, row: tuple):
-        b = db.execute("SELECT id FROM buckets WHERE name = ?", (bucket,)).fetchone()
-        if b is None:
+        conn = db if db is not None else self.store.db.connection()
+        before = conn.total_changes
+        cur = conn.execute(f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) "
+                           "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM buckets WHERE name = ?",
+                           (*row, bucket))
+        if cur.rowcount == 0:
             raise errors.NoSuchBucket("The specified bucket does not exist", BucketName=bucket)
-        old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
-        db.execute(f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-        return (b["id"], old["blob"]) if old is not None else None
+        if db is None and conn.total_changes - before > 1:
+            self.store.collect()
+        return now
 
     def _bucket_id(self, bucket: str) -> str:
         row = self.store.db.query_one("SELECT id FROM buckets WHERE name = ?", (bucket,))
@@ -309,10 +305,8 @@ class Objects:
             b = db.execute("SELECT id FROM buckets WHERE name = ?", (Bucket,)).fetchone()
             if b is None:
                 raise errors.NoSuchBucket("The specified bucket does not exist", BucketName=Bucket)
-            old = db.execute("DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob",
-                             (Bucket, Key)).fetchone()
-        if old is not None:
-            self.store.discard(b["id"], old["blob"])
+            db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (Bucket, Key))
+        self.store.collect()
         return {"ResponseMetadata": {"HTTPStatusCode": 204}}
 
     @operation
@@ -321,18 +315,15 @@ class Objects:
         if len(objects) > 1000:
             raise errors.MalformedXML("The XML you provided was not well-formed or did not validate "
                                       "against our published schema")
-        deleted, gone = [], []
+        deleted = []
         with self.store.db.transaction() as db:
             b = db.execute("SELECT id FROM buckets WHERE name = ?", (Bucket,)).fetchone()
             if b is None:
                 raise errors.NoSuchBucket("The specified bucket does not exist", BucketName=Bucket)
             for obj in objects:
-                old = db.execute("DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob",
-                                 (Bucket, obj["Key"])).fetchone()
-                if old is not None:
-                    gone.append(old["blob"])
+                db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (Bucket, obj["Key"]))
                 deleted.append({"Key": obj["Key"]})
-        self.store.discard(b["id"], *gone)
+        self.store.collect()
         return {} if Delete.get("Quiet") else {"Deleted": deleted}
 
     @operation
@@ -367,7 +358,7 @@ class Objects:
                                     MetadataDirective=MetadataDirective, **params)
         try:
             checksum = json.loads(src["checksum"]) if src["checksum"] else None
-            now, _ = self._commit_object(Bucket, Key, blob, src["size"], src["etag"], content_type,
+            now = self._commit_object(Bucket, Key, blob, src["size"], src["etag"], content_type,
                                       headers, metadata, storage_class, checksum, src["parts"],
                                       src["data"])
         except BaseException:

@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS objects (
     data BLOB,              -- the bytes of a small object (then no blob file exists)
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
+-- Blobs no key points to any more. A trigger fills it in the same statement that drops or
+-- replaces an object row, so a blob is never lost track of, even if the process dies
+-- before it removes the file; whoever writes next removes the files.
+CREATE TABLE IF NOT EXISTS garbage (bucket_id TEXT NOT NULL, blob TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS objects_garbage AFTER DELETE ON objects BEGIN
+    INSERT INTO garbage SELECT id, old.blob FROM buckets WHERE name = old.bucket;
+END;
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY,
     bucket TEXT NOT NULL,
@@ -107,7 +114,8 @@ class Store:
         self.root = Path(root)
         self.blobs = self.root / "blobs"
         self.blobs.mkdir(parents=True, exist_ok=True)
-        self.db = SqliteStore(self.root / "meta.db", SCHEMA)
+        # recursive_triggers: the REPLACE of INSERT OR REPLACE fires the garbage trigger too.
+        self.db = SqliteStore(self.root / "meta.db", SCHEMA, pragmas=("recursive_triggers=ON",))
 
     # -- blobs -------------------------------------------------------------------------
     def blob_path(self, bucket_id: str, blob: str) -> Path:
@@ -204,6 +212,12 @@ class Store:
                 raise
             shutil.copyfile(src, dst)  # a filesystem without hard links
         return blob
+
+    def collect(self) -> None:
+        """Remove the files of every blob the garbage table lists."""
+        for bucket_id, blob in self.db.connection().execute(
+                "DELETE FROM garbage RETURNING bucket_id, blob").fetchall():
+            self.discard(bucket_id, blob)
 
     def discard(self, bucket_id: str, *blobs: str) -> None:
         """Remove blobs no key points to any more (missing ones are already gone)."""

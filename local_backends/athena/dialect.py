@@ -1,0 +1,188 @@
+"""Athena's SQL (Trino for queries, Hive for DDL) parsed with sqlglot and turned into DuckDB.
+
+``parse`` classifies one statement (Athena runs exactly one per query execution) and
+``translate_select`` rewrites a query for DuckDB: tables resolved against the Glue
+catalog, Trino functions renamed, and anything that would reach outside the catalog
+(table functions such as ``read_csv``) refused.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from .errors import QueryError
+
+DEFAULT_CATALOG = "awsdatacatalog"
+
+_NAME = r'(?:"[^"]+"|`[^`]+`|[A-Za-z_][A-Za-z0-9_]*)'
+_QNAME = rf"({_NAME}(?:\s*\.\s*{_NAME}){{0,2}})"
+_SHOW_TABLES = re.compile(rf"^SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+({_NAME}))?(?:\s+(?:LIKE\s+)?'([^']*)')?$", re.I)
+_SHOW_DATABASES = re.compile(r"^SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)?'([^']*)')?$", re.I)
+_SHOW_PARTITIONS = re.compile(rf"^SHOW\s+PARTITIONS\s+{_QNAME}$", re.I)
+_SHOW_COLUMNS = re.compile(rf"^SHOW\s+COLUMNS\s+(?:IN|FROM)\s+{_QNAME}(?:\s+(?:IN|FROM)\s+({_NAME}))?$", re.I)
+_MSCK = re.compile(rf"^MSCK\s+REPAIR\s+TABLE\s+{_QNAME}$", re.I)
+_DESCRIBE = re.compile(rf"^(?:DESCRIBE|DESC)\s+(?:FORMATTED\s+|EXTENDED\s+)?{_QNAME}$", re.I)
+
+
+@dataclass
+class Statement:
+    """One Athena statement: what it does and how Athena reports its type."""
+
+    kind: str                      # SELECT, CTAS, CREATE_TABLE, DROP_TABLE, SHOW_TABLES, ...
+    statement_type: str            # DML | DDL | UTILITY (QueryExecution.StatementType)
+    substatement: str              # QueryExecution.SubstatementType
+    ast: exp.Expression | None = None
+    args: dict = field(default_factory=dict)
+
+
+def unquote(name: str) -> str:
+    name = name.strip()
+    if name[:1] in ('"', "`") and name[-1:] == name[:1]:
+        return name[1:-1]
+    return name
+
+
+def split_name(qualified: str) -> list[str]:
+    return [unquote(p).lower() for p in re.split(r"\s*\.\s*(?=(?:[^\"`]*[\"`][^\"`]*[\"`])*[^\"`]*$)",
+                                                  qualified.strip())]
+
+
+def start_col(meta: dict | None) -> tuple[int, int]:
+    """(line, column) where an identifier starts (sqlglot keeps where it ends)."""
+    if not meta:
+        return 1, 1
+    return meta.get("line", 1), max(1, meta.get("col", 1) - (meta.get("end", 0) - meta.get("start", 0)))
+
+
+def parse(sql: str) -> Statement:
+    """The statement in ``sql``; ``QueryError`` (SYNTAX_ERROR) when it is not Athena SQL."""
+    text = sql.strip().rstrip(";").strip()
+    if not text:
+        raise QueryError("SYNTAX_ERROR", "line 1:1: mismatched input '<EOF>'. Expecting: 'SELECT', "
+                         "'WITH', 'CREATE', 'SHOW', 'DESCRIBE', 'DROP', 'MSCK'")
+    one_line = " ".join(text.split())
+    if m := _SHOW_TABLES.match(one_line):
+        return Statement("SHOW_TABLES", "UTILITY", "SHOW_TABLES",
+                         args={"database": unquote(m.group(1)).lower() if m.group(1) else None,
+                               "pattern": m.group(2)})
+    if m := _SHOW_DATABASES.match(one_line):
+        return Statement("SHOW_DATABASES", "UTILITY", "SHOW_DATABASES", args={"pattern": m.group(1)})
+    if m := _SHOW_PARTITIONS.match(one_line):
+        return Statement("SHOW_PARTITIONS", "UTILITY", "SHOW_PARTITIONS", args={"name": split_name(m.group(1))})
+    if m := _SHOW_COLUMNS.match(one_line):
+        name = split_name(m.group(1))
+        if m.group(2):
+            name = [unquote(m.group(2)).lower(), name[-1]]
+        return Statement("SHOW_COLUMNS", "UTILITY", "SHOW_COLUMNS", args={"name": name})
+    if m := _MSCK.match(one_line):
+        return Statement("MSCK_REPAIR", "DDL", "MSCK_REPAIR_TABLE", args={"name": split_name(m.group(1))})
+    if m := _DESCRIBE.match(one_line):
+        return Statement("DESCRIBE", "UTILITY", "DESCRIBE_TABLE", args={"name": split_name(m.group(1))})
+
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # sqlglot warns when it falls back to a Command
+    try:
+        trees = [t for t in sqlglot.parse(text, read="athena") if t is not None]
+    except sqlglot.ParseError as err:
+        raise _syntax_error(err) from None
+    except sqlglot.TokenError as err:
+        raise QueryError("SYNTAX_ERROR", f"line 1:1: {err}") from None
+    finally:
+        logger.setLevel(level)
+    if len(trees) != 1:
+        raise QueryError("INVALID_INPUT", "Only one sql statement is allowed. Got: " + str(len(trees)))
+    tree = trees[0]
+    if isinstance(tree, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)) or \
+            isinstance(tree, exp.Query):
+        return Statement("SELECT", "DML", "SELECT", ast=tree)
+    if isinstance(tree, exp.Create):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind in ("DATABASE", "SCHEMA"):
+            return Statement("CREATE_DATABASE", "DDL", "CREATE_DATABASE", ast=tree)
+        if kind == "TABLE" and tree.expression is not None:
+            return Statement("CTAS", "DDL", "CREATE_TABLE_AS_SELECT", ast=tree)
+        if kind == "TABLE":
+            return Statement("CREATE_TABLE", "DDL", "CREATE_TABLE", ast=tree)
+        if kind == "VIEW":
+            raise QueryError("NOT_SUPPORTED", "CREATE VIEW is not supported by the local Athena")
+    if isinstance(tree, exp.Drop):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind == "TABLE":
+            return Statement("DROP_TABLE", "DDL", "DROP_TABLE", ast=tree)
+        if kind in ("DATABASE", "SCHEMA"):
+            return Statement("DROP_DATABASE", "DDL", "DROP_DATABASE", ast=tree)
+    if isinstance(tree, exp.Describe):
+        return Statement("DESCRIBE", "UTILITY", "DESCRIBE_TABLE",
+                         args={"name": [part.name.lower() for part in tree.this.parts]})
+    if isinstance(tree, exp.Alter) and any(isinstance(a, exp.AddPartition) for a in tree.args.get("actions") or []):
+        return Statement("ADD_PARTITION", "DDL", "ALTER_TABLE_ADD_PARTITION", ast=tree)
+    raise QueryError("NOT_SUPPORTED", f"This statement is not supported by the local Athena: "
+                     f"{one_line[:80]}")
+
+
+def _syntax_error(err: sqlglot.ParseError) -> QueryError:
+    info = err.errors[0] if err.errors else {}
+    highlight = info.get("highlight") or ""
+    line = info.get("line", 1)
+    col = max(1, info.get("col", 1) - max(0, len(highlight) - 1))
+    token = f"'{highlight}'" if highlight else "'<EOF>'"
+    return QueryError("SYNTAX_ERROR", f"line {line}:{col}: mismatched input {token}. "
+                      f"{info.get('description', str(err)).split('. Line')[0]}")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table a query reads, as (database, name), and where the query names it."""
+
+    database: str
+    name: str
+    line: int
+    col: int
+
+
+def table_refs(tree: exp.Expression, default_db: str) -> list[TableRef]:
+    """The catalog tables a query reads (CTE names excluded); refuses table functions."""
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    refs: dict[tuple[str, str], TableRef] = {}
+    for table in tree.find_all(exp.Table):
+        ident = table.this
+        if not isinstance(ident, exp.Identifier):
+            fname = ident.sql_name() if isinstance(ident, exp.Func) else type(ident).__name__
+            if isinstance(ident, exp.Anonymous):
+                fname = ident.name
+            line, col = start_col(getattr(ident, "meta", None))
+            raise QueryError("FUNCTION_NOT_FOUND",
+                             f"line {line}:{col}: Table function '{fname.lower()}' not registered")
+        catalog = table.args.get("catalog")
+        db = table.args.get("db")
+        name = ident.name.lower()
+        if catalog is None and db is None and name in ctes:
+            continue
+        if catalog is not None and catalog.name.lower() != DEFAULT_CATALOG:
+            line, col = start_col(catalog.meta)
+            raise QueryError("CATALOG_NOT_FOUND",
+                             f"line {line}:{col}: Catalog '{catalog.name.lower()}' does not exist")
+        first = catalog or db or ident
+        line, col = start_col(first.meta)
+        ref = TableRef(db.name.lower() if db is not None else default_db, name, line, col)
+        refs.setdefault((ref.database, ref.name), ref)
+    return list(refs.values())
+
+
+def translate_select(tree: exp.Expression) -> str:
+    """DuckDB SQL for an Athena query (tables keep their ``database.table`` names)."""
+    tree = tree.copy()
+    for table in tree.find_all(exp.Table):
+        if table.args.get("catalog") is not None:
+            table.set("catalog", None)
+    for node in list(tree.find_all(exp.ApproxQuantile)):
+        # approx_percentile(x, p): DuckDB's exact discrete quantile is within any error bound.
+        if node.args.get("weight") is None and node.args.get("accuracy") is None:
+            node.replace(exp.Anonymous(this="quantile_disc",
+                                       expressions=[node.this, node.args["quantile"]]))
+    return tree.sql(dialect="duckdb")
