@@ -1,0 +1,183 @@
+"""``aws-ml``: the command line of aws_ml (typer + rich), with the AWS CLI's conventions:
+``--backend``, ``--region``, ``--profile``, ``--output json|table|text``; errors as one line
+on stderr and a non-zero exit code (the traceback only with ``--debug``)."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .session import Session, default_home
+
+app = typer.Typer(help="Run the machine-learning pipeline as it is built on AWS, locally or on AWS.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+backend_app = typer.Typer(help="Which backend serves which AWS service.", no_args_is_help=True)
+app.add_typer(backend_app, name="backend")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class Output(str, Enum):
+    json = "json"
+    table = "table"
+    text = "text"
+
+
+class State:
+    backend: Optional[str] = None
+    region: Optional[str] = None
+    profile: Optional[str] = None
+    home: Optional[Path] = None
+    output: Output = Output.table
+    quiet: bool = False
+    debug: bool = False
+
+    def session(self) -> Session:
+        return Session(backend=self.backend, region=self.region, profile=self.profile, home=self.home)
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    backend: Optional[str] = typer.Option(None, "--backend", envvar="AWS_ML_BACKEND",
+                                          help="local | moto | localstack | aws (default: local)"),
+    region: Optional[str] = typer.Option(None, "--region", help="AWS region (default: us-east-1)"),
+    profile: Optional[str] = typer.Option(None, "--profile", help="AWS profile (aws backend)"),
+    home: Optional[Path] = typer.Option(None, "--home", envvar="AWS_ML_HOME",
+                                        help="local state root (default: ~/.aws_ml)"),
+    output: Output = typer.Option(Output.table, "--output", help="json | table | text"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress, only results"),
+    debug: bool = typer.Option(False, "--debug", help="show tracebacks"),
+    version: bool = typer.Option(False, "--version", help="print the version and exit", is_eager=True),
+) -> None:
+    if version:
+        out.print(f"aws-ml {__version__}")
+        raise typer.Exit()
+    state.backend, state.region, state.profile, state.home = backend, region, profile, home
+    state.output, state.quiet, state.debug = output, quiet, debug
+
+
+def emit(data: Any, table: Table | None = None) -> None:
+    """Print a result the way ``--output`` asks."""
+    if state.output is Output.json or table is None:
+        out.print_json(json.dumps(data, default=str))
+    elif state.output is Output.table:
+        out.print(table)
+    else:
+        for record in (data if isinstance(data, list) else [data]):
+            out.print("\t".join(str(v) for v in (record.values() if isinstance(record, dict) else [record])))
+
+
+@app.command()
+def demo() -> None:
+    """Run the bundled fraud-detection pipeline on the chosen backend (default: local)."""
+    from .demo import run_fraud_demo
+
+    with state.session() as session:
+        if not state.quiet and state.output is not Output.json:
+            err.print(f"[bold]aws-ml demo[/] on backend [cyan]{session.backend}[/] "
+                      f"(state: {session.home if session.backend == 'local' else session.endpoint_url or 'AWS'})")
+
+        def show(step) -> None:
+            if not state.quiet and state.output is not Output.json:
+                err.print(f"  [green]✓[/] section {step.section} — {step.title} [dim]({step.seconds:.2f} s)[/]")
+        result = run_fraud_demo(session, on_step=show)
+    data = result.to_dict()
+    table = Table(title=f"fraud demo on {result.backend}")
+    table.add_column("section")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    table.add_column("facts")
+    for s in result.steps:
+        table.add_row(s.section, s.title, f"{s.seconds:.2f}", json.dumps(s.facts, default=str))
+    emit(data, table)
+
+
+@backend_app.command("info")
+def backend_info(services: list[str] = typer.Argument(None, help="services to show (default: the pipeline's)")) -> None:
+    """Show which backend serves each service in this session."""
+    import local_backends
+
+    names = services or ["s3", "cloudwatch", "logs", "glue", "athena", "sagemaker", "sagemaker-runtime",
+                         "sagemaker-featurestore-runtime", "comprehend", "quicksight", "cloudformation",
+                         "iam", "sns", "sts"]
+    session = state.session()
+    rows = []
+    for name in names:
+        backend = session.backend_for(name)
+        local = ""
+        if backend == "local":
+            try:
+                cls = local_backends.backend_class(name)
+                local = f"{len(cls.implemented_operations())} operations"
+            except local_backends.NotImplementedByBackend:
+                local = "no local backend: every call fails, naming the operation"
+            except (ImportError, AttributeError) as exc:  # shown to the user, not swallowed
+                local = f"not importable: {exc}"
+        rows.append({"service": name, "backend": backend, "local backend": local})
+    session.close()
+    table = Table(title=f"backend {session.backend}, region {session.region}")
+    for col in ("service", "backend", "local backend"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*r.values())
+    emit(rows, table)
+
+
+@app.command()
+def home(clean: bool = typer.Option(False, "--clean", help="delete all local state"),
+         yes: bool = typer.Option(False, "--yes", help="do not ask before --clean")) -> None:
+    """Where local state lives and how big it is (``--clean`` deletes it)."""
+    root = Path(state.home) if state.home else default_home()
+    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+    if clean:
+        if root.exists() and not yes:
+            typer.confirm(f"Delete {root} ({size / 1e6:.1f} MB)?", abort=True)
+        if root.exists():
+            shutil.rmtree(root)
+        emit({"home": str(root), "deleted_bytes": size})
+        return
+    services = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.exists() else []
+    data = {"home": str(root), "bytes": size, "services": services}
+    table = Table(show_header=False)
+    for k, v in data.items():
+        table.add_row(k, str(v))
+    emit(data, table)
+
+
+def main() -> None:
+    """Entry point: one clear line and exit code 1 on error (traceback with --debug)."""
+    try:
+        app(standalone_mode=False)
+    except typer.Abort:
+        err.print("Aborted.")
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the CLI's one place that turns errors into a line
+        if "--debug" in sys.argv:
+            raise
+        import click
+        if isinstance(exc, click.exceptions.UsageError):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        err.print(f"[red]aws-ml: error:[/] {type(exc).__name__}: {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
