@@ -122,12 +122,7 @@ class Multipart:
             start, end = rng
 
         def write(bucket_id, algorithm):
-            if src["data"] is not None:
-                data = src["data"][start:end + 1]
-            else:
-                with open(self.store.blob_path(src["bucket_id"], src["blob"]), "rb") as f:
-                    f.seek(start)
-                    data = f.read(end - start + 1)
+            data = self.store.read_range(src["bucket_id"], src, start, end - start + 1)
             blob, size, md5, digest, _ = self.store.write_blob(bucket_id, data, algorithm, inline=False)
             return blob, size, md5, _checked(algorithm, None, digest)
 
@@ -229,21 +224,19 @@ class Multipart:
         etag = hashlib.md5(b"".join(bytes.fromhex(r["etag"]) for r in chosen)).hexdigest() + f"-{len(chosen)}"
         checksum = _composite_checksum(attrs, chosen)
         bucket_id = self._bucket_id(Bucket)
-        blob = self.store.concat_blobs(bucket_id, [r["blob"] for r in chosen])
+        # The parts become the object's segments: nothing is copied.
+        segments = [[r["blob"], r["size"]] for r in chosen]
         size = sum(r["size"] for r in chosen)
-        try:
-            with self.store.db.transaction() as tx:
-                self._upload(tx, Bucket, Key, UploadId)  # still there: nobody completed or aborted it
-                self._commit_object(Bucket, Key, blob, size, etag, attrs["content_type"],
-                                    attrs["headers"], attrs["metadata"], attrs["storage_class"],
-                                    checksum, len(chosen), db=tx)
-                parts = [r["blob"] for r in tx.execute("DELETE FROM parts WHERE upload_id = ? RETURNING blob",
-                                                       (UploadId,))]
-                tx.execute("DELETE FROM uploads WHERE upload_id = ?", (UploadId,))
-        except BaseException:
-            self.store.discard(bucket_id, blob)
-            raise
-        self.store.discard(bucket_id, *parts)
+        with self.store.db.transaction() as tx:
+            self._upload(tx, Bucket, Key, UploadId)  # still there: nobody completed or aborted it
+            self._commit_object(Bucket, Key, uuid.uuid4().hex, size, etag, attrs["content_type"],
+                                attrs["headers"], attrs["metadata"], attrs["storage_class"],
+                                checksum, len(chosen), segments=json.dumps(segments), db=tx)
+            parts = [r["blob"] for r in tx.execute("DELETE FROM parts WHERE upload_id = ? RETURNING blob",
+                                                   (UploadId,))]
+            tx.execute("DELETE FROM uploads WHERE upload_id = ?", (UploadId,))
+        used = {b for b, _ in segments}
+        self.store.discard(bucket_id, *[b for b in parts if b not in used])  # parts left out
         self.store.collect()
         out = {"Location": f"https://{Bucket}.s3.{self.region}.amazonaws.com/{Key}", "Bucket": Bucket,
                "Key": Key, "ETag": f'"{etag}"'}

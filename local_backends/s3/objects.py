@@ -6,7 +6,6 @@ import binascii
 import io
 import json
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote
@@ -29,7 +28,7 @@ HEADER_MEMBERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "Cont
                   "Expires", "WebsiteRedirectLocation")
 
 _OBJECT_COLUMNS = ("bucket, key, blob, size, etag, modified, content_type, headers, metadata, "
-                   "storage_class, checksum, parts, data")
+                   "storage_class, checksum, parts, data, segments")
 
 
 def check_key(key: str) -> None:
@@ -97,36 +96,6 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
-class _RangeReader(io.RawIOBase):
-    """A file read from ``start`` for ``length`` bytes, then EOF."""
-
-    def __init__(self, f, start: int, length: int) -> None:
-        self._f = f
-        self._left = length
-        if start:
-            f.seek(start)
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, amt: int | None = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        n = self._left if amt is None or amt < 0 else min(amt, self._left)
-        data = self._f.read(n)
-        self._left -= len(data)
-        return data
-
-    def readinto(self, b) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self._f.close()
-        super().close()
-
-
 class Objects:
     """Object operations (mixed into :class:`local_backends.s3.S3Backend`)."""
 
@@ -145,7 +114,7 @@ class Objects:
     def _commit_object(self, bucket: str, key: str, blob: str, size: int, etag: str,
                        content_type: str, headers: dict, metadata: dict, storage_class: str,
                        checksum: dict | None, parts: int | None, data: bytes | None = None,
-                       db=None) -> float:
+                       segments: str | None = None, db=None) -> float:
         """Point ``key`` at ``blob`` in one statement that writes only if the bucket exists.
 
         The replaced blob goes to the garbage table (a trigger); without ``db`` its file is
@@ -155,11 +124,11 @@ class Objects:
         now = time.time()
         row = (bucket, key, blob, size, etag, now, content_type,
                json.dumps(headers) if headers else None, json.dumps(metadata) if metadata else None,
-               storage_class, json.dumps(checksum) if checksum else None, parts, data)
+               storage_class, json.dumps(checksum) if checksum else None, parts, data, segments)
         conn = db if db is not None else self.store.db.connection()
         before = conn.total_changes
         cur = conn.execute(f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) "
-                           "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM buckets WHERE name = ?",
+                           "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM buckets WHERE name = ?",
                            (*row, bucket))
         if cur.rowcount == 0:
             raise errors.NoSuchBucket("The specified bucket does not exist", BucketName=bucket)
@@ -179,10 +148,13 @@ class Objects:
         For other local backends (Athena reads Parquet and CSV in place). A later write of
         the key points it at a new file; this one disappears once nothing has it open.
         """
-        row = self._object_row(bucket, key)
-        if row["data"] is not None:
-            return self.store.materialize(row["bucket_id"], row["blob"], row["data"])
-        return self.store.blob_path(row["bucket_id"], row["blob"])
+        for _ in range(5):
+            row = self._object_row(bucket, key)
+            try:
+                return self.store.file_of(row["bucket_id"], row)
+            except FileNotFoundError:
+                continue  # replaced meanwhile: look again
+        raise errors.NoSuchKey("The specified key does not exist.", Key=key)
 
     # -- operations --------------------------------------------------------------------
     @operation
@@ -234,25 +206,17 @@ class Objects:
                     out["ContentRange"] = f"bytes {start}-{end}/{size}"
                     out.pop(next((k for k in out if k.startswith("Checksum") and k != "ChecksumType"), "_"), None)
             length = max(end - start + 1, 0)
-            if row["data"] is not None:
-                out["Body"] = StreamingBody(io.BytesIO(row["data"][start:end + 1]), length)
-                out["ContentLength"] = length
-                _apply_response_overrides(out, params)
-                if status != 200:
-                    out["ResponseMetadata"] = {"HTTPStatusCode": status}
-                return out
             try:
-                f = open(self.store.blob_path(row["bucket_id"], row["blob"]), "rb", buffering=0)
+                reader = self.store.open_range(row["bucket_id"], row, start, length)
             except FileNotFoundError:
                 continue  # replaced between the lookup and the open: look again
-            if length <= SMALL_OBJECT:
-                with f:
-                    if start:
-                        f.seek(start)
-                    data = f.read(length)
-                raw = io.BytesIO(data)
+            if row["data"] is not None:
+                raw = reader
+            elif length <= SMALL_OBJECT:
+                with reader:
+                    raw = io.BytesIO(reader.read(length))
             else:
-                raw = io.BufferedReader(_RangeReader(f, start, length), buffer_size=1 << 20)
+                raw = io.BufferedReader(reader, buffer_size=1 << 20)
             out["Body"] = StreamingBody(raw, length)
             out["ContentLength"] = length
             _apply_response_overrides(out, params)
@@ -349,10 +313,7 @@ class Objects:
                 "or encryption attributes.")
         dst_id = self._bucket_id(Bucket)
         try:
-            if src["data"] is not None:
-                blob = uuid.uuid4().hex
-            else:
-                blob = self.store.link_blob(dst_id, src["bucket_id"], src["blob"])
+            blob, segments, data = self.store.copy_content(dst_id, src["bucket_id"], src)
         except FileNotFoundError:  # the source was replaced meanwhile: copy its new version
             return self.copy_object(Bucket=Bucket, Key=Key, CopySource=CopySource,
                                     MetadataDirective=MetadataDirective, **params)
@@ -360,9 +321,9 @@ class Objects:
             checksum = json.loads(src["checksum"]) if src["checksum"] else None
             now = self._commit_object(Bucket, Key, blob, src["size"], src["etag"], content_type,
                                       headers, metadata, storage_class, checksum, src["parts"],
-                                      src["data"])
+                                      data, segments)
         except BaseException:
-            self.store.discard(dst_id, blob)
+            self.store.discard(dst_id, blob, *[b for b, _ in json.loads(segments or "[]")])
             raise
         return {"CopyObjectResult": {"ETag": f'"{src["etag"]}"', "LastModified": utc(now)}}
 

@@ -7,12 +7,15 @@
   transaction that points a key at it commits, and is never modified afterwards: a reader
   never sees a partial object, a killed writer leaves at most an orphan blob that no key
   points to, and concurrent writers of one key end with one complete version (the last
-  commit). Copies are hard links.
+  commit). Objects up to 64 KiB live in their database row instead; a completed multipart
+  upload keeps its parts as the object's segments (nothing is copied); copies are hard links.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import json
 import os
 import shutil
 import uuid
@@ -44,6 +47,7 @@ CREATE TABLE IF NOT EXISTS objects (
     checksum TEXT,          -- JSON: {"algorithm", "value", "type"}
     parts INTEGER,          -- number of parts of a multipart object
     data BLOB,              -- the bytes of a small object (then no blob file exists)
+    segments TEXT,          -- JSON [[blob, size], ...]: a multipart object's parts, in order
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 -- Blobs no key points to any more. A trigger fills it in the same statement that drops or
@@ -52,6 +56,8 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE TABLE IF NOT EXISTS garbage (bucket_id TEXT NOT NULL, blob TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS objects_garbage AFTER DELETE ON objects BEGIN
     INSERT INTO garbage SELECT id, old.blob FROM buckets WHERE name = old.bucket;
+    INSERT INTO garbage SELECT b.id, json_extract(j.value, '$[0]')
+        FROM buckets b, json_each(coalesce(old.segments, '[]')) j WHERE b.name = old.bucket;
 END;
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY,
@@ -175,30 +181,63 @@ class Store:
             raise
         return blob, size, md5.digest(), _digest(extra), None
 
-    def materialize(self, bucket_id: str, blob: str, data: bytes) -> Path:
-        """The blob file of an object kept in the database (written once, atomically)."""
-        path = self.blob_path(bucket_id, blob)
+    # -- reading an object, whichever way it is kept --------------------------------------
+    def open_range(self, bucket_id: str, row, start: int, length: int):
+        """A raw reader of ``length`` bytes of the object from ``start`` (inline data, one
+        blob file, or the segment files of a multipart object). FileNotFoundError if the
+        object was replaced since ``row`` was read."""
+        if row["data"] is not None:
+            return io.BytesIO(row["data"][start:start + length])
+        if row["segments"]:
+            pieces = []
+            offset = 0
+            for blob, size in json.loads(row["segments"]):
+                lo, hi = max(start, offset), min(start + length, offset + size)
+                if lo < hi:
+                    pieces.append((open(self.blob_path(bucket_id, blob), "rb", buffering=0), lo - offset, hi - lo))
+                offset += size
+            return _Segments(pieces)
+        f = open(self.blob_path(bucket_id, row["blob"]), "rb", buffering=0)
+        return _Segments([(f, start, length)])
+
+    def read_range(self, bucket_id: str, row, start: int, length: int) -> bytes:
+        reader = self.open_range(bucket_id, row, start, length)
+        try:
+            return reader.read(length)
+        finally:
+            reader.close()
+
+    def file_of(self, bucket_id: str, row) -> Path:
+        """One file holding the whole object (made once, atomically, if it is kept otherwise)."""
+        if row["data"] is None and not row["segments"]:
+            return self.blob_path(bucket_id, row["blob"])
+        path = self.blob_path(bucket_id, row["blob"])
         if not path.exists():
-            tmp = path.with_name(f".{blob}.{uuid.uuid4().hex}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+            tmp = path.with_name(f".{row['blob']}.{uuid.uuid4().hex}.tmp")
+            try:
+                if row["data"] is not None:
+                    tmp.write_bytes(row["data"])
+                else:
+                    with open(tmp, "wb") as out:
+                        for blob, size in json.loads(row["segments"]):
+                            with open(self.blob_path(bucket_id, blob), "rb") as inp:
+                                _copy_fd(inp.fileno(), out.fileno(), size)
+                os.replace(tmp, path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
         return path
 
-    def concat_blobs(self, bucket_id: str, sources: list[str]) -> str:
-        """A new blob holding the given blobs end to end (kernel-side copies)."""
-        if len(sources) == 1:
-            return self.link_blob(bucket_id, bucket_id, sources[0])
+    def copy_content(self, dst_bucket_id: str, src_bucket_id: str, row) -> tuple[str, str | None, bytes | None]:
+        """New ``(blob, segments, data)`` holding the same bytes as ``row`` (hard links)."""
         blob = uuid.uuid4().hex
-        path = self.blob_path(bucket_id, blob)
-        try:
-            with open(path, "wb") as out:
-                for src in sources:
-                    with open(self.blob_path(bucket_id, src), "rb") as inp:
-                        _copy_fd(inp.fileno(), out.fileno(), os.fstat(inp.fileno()).st_size)
-        except BaseException:
-            self.discard(bucket_id, blob)
-            raise
-        return blob
+        if row["data"] is not None:
+            return blob, None, row["data"]
+        if row["segments"]:
+            segments = [[self.link_blob(dst_bucket_id, src_bucket_id, b), size]
+                        for b, size in json.loads(row["segments"])]
+            return blob, json.dumps(segments), None
+        return self.link_blob(dst_bucket_id, src_bucket_id, row["blob"]), None, None
 
     def link_blob(self, dst_bucket_id: str, src_bucket_id: str, src_blob: str) -> str:
         """A new name for an existing blob (blobs are immutable, so a hard link is a copy)."""
@@ -226,6 +265,52 @@ class Store:
                 os.unlink(self.blob_path(bucket_id, blob))
             except FileNotFoundError:
                 pass
+
+
+class _Segments(io.RawIOBase):
+    """Reads ``(file, start, length)`` pieces one after the other."""
+
+    def __init__(self, pieces: list) -> None:
+        self._pieces = pieces
+        self._i = 0
+        self._left = pieces[0][2] if pieces else 0
+        if pieces and pieces[0][1]:
+            pieces[0][0].seek(pieces[0][1])
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, amt: int | None = -1) -> bytes:
+        want = None if amt is None or amt < 0 else amt
+        chunks = []
+        while self._i < len(self._pieces) and (want is None or want > 0):
+            if self._left == 0:
+                self._i += 1
+                if self._i < len(self._pieces):
+                    f, start, length = self._pieces[self._i]
+                    f.seek(start)
+                    self._left = length
+                continue
+            f = self._pieces[self._i][0]
+            n = self._left if want is None else min(want, self._left)
+            data = f.read(n)
+            if not data:
+                raise OSError("an object file is shorter than its record")
+            self._left -= len(data)
+            if want is not None:
+                want -= len(data)
+            chunks.append(data)
+        return b"".join(chunks)
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        for f, _, _ in self._pieces:
+            f.close()
+        super().close()
 
 
 def _digest(hasher) -> bytes | None:

@@ -35,16 +35,17 @@ def main() -> None:
         s3.upload_part(Bucket="durable", Key="mp", UploadId=uid, PartNumber=1, Body=b"a" * (5 << 20))
         s3.upload_part(Bucket="durable", Key="mp", UploadId=uid, PartNumber=2, Body=SlowBody(b"b" * 1000))
     elif mode == "complete":
-        # Complete an upload, pausing inside the concatenation so the parent can kill us there.
-        from local_backends.s3.store import Store
-        original = Store.concat_blobs
+        # Complete an upload, pausing inside its transaction (the object row written, not yet
+        # committed) so that the parent can kill us there.
+        from local_backends.s3 import S3Backend
+        original = S3Backend._commit_object
 
-        def slow_concat(self, bucket_id, sources):
-            blob = original(self, bucket_id, sources)
-            print("CONCATENATED", flush=True)
+        def slow_commit(self, *args, **kwargs):
+            now = original(self, *args, **kwargs)
+            print("COMMITTING", flush=True)
             time.sleep(60)
-            return blob
-        Store.concat_blobs = slow_concat
+            return now
+        S3Backend._commit_object = slow_commit
         uid = sys.argv[3]
         parts = s3.list_parts(Bucket="durable", Key="mp2", UploadId=uid)["Parts"]
         s3.complete_multipart_upload(Bucket="durable", Key="mp2", UploadId=uid, MultipartUpload={

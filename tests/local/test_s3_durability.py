@@ -77,7 +77,7 @@ def test_killed_complete_can_be_completed_again(s3, home):
     for n, d in enumerate(data, 1):
         s3.upload_part(Bucket="durable", Key="mp2", UploadId=uid, PartNumber=n, Body=d)
     proc = child("complete", str(home), uid)
-    wait_for(proc, "CONCATENATED")
+    wait_for(proc, "COMMITTING")
     kill(proc)
     with pytest.raises(s3.exceptions.NoSuchKey):
         s3.get_object(Bucket="durable", Key="mp2")

@@ -41,6 +41,13 @@ def test_multipart_roundtrip_and_etag(s3):
     got = s3.get_object(Bucket="multi", Key="obj")
     assert got["Body"].read() == b"".join(parts_data)
     assert got["ETag"] == done["ETag"] and got["Metadata"] == {"k": "v"}
+    whole = b"".join(parts_data)
+    span = s3.get_object(Bucket="multi", Key="obj", Range=f"bytes={5 * MiB - 10}-{10 * MiB + 1}")
+    assert span["Body"].read() == whole[5 * MiB - 10:10 * MiB + 2]  # across three parts
+    s3.copy_object(Bucket="multi", Key="obj-copy", CopySource={"Bucket": "multi", "Key": "obj"})
+    assert s3.get_object(Bucket="multi", Key="obj-copy")["Body"].read() == whole
+    s3.delete_object(Bucket="multi", Key="obj")
+    assert s3.get_object(Bucket="multi", Key="obj-copy")["Body"].read() == whole
     assert got["ContentType"] == "text/plain"
     with pytest.raises(s3.exceptions.NoSuchUpload):
         s3.list_parts(Bucket="multi", Key="obj", UploadId=uid)
