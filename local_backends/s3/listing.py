@@ -50,9 +50,14 @@ class Listing:
         rows: list = []
         prefixes: list[str] = []
         cursor = after
+        grow = 2 if delimiter else max_keys + 1
         while True:
             room = max_keys - len(rows) - len(prefixes)
-            batch = self._batch(db, bucket, prefix, upper, cursor, inclusive, room + 1)
+            # With a delimiter one row may stand for a whole common prefix (then the scan
+            # seeks past it): batches start small after each seek and double while plain
+            # keys keep coming, so that skipped rows are hardly read at all.
+            batch = self._batch(db, bucket, prefix, upper, cursor, inclusive, min(room + 1, grow))
+            grow = min(grow * 2, 4096)
             if not batch:
                 return rows, prefixes, None
             if room == 0:
@@ -72,6 +77,7 @@ class Listing:
                 if nxt is None:
                     return rows, prefixes, None
                 cursor, inclusive = nxt, True
+                grow = 2
                 break  # seek past every key under the common prefix
 
     @staticmethod
