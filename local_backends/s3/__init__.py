@@ -11,13 +11,15 @@ from pathlib import Path
 from local_backends.core.base import DEFAULT_ACCOUNT_ID, Backend
 
 from .buckets import Buckets
+from .configuration import Configuration
 from .listing import Listing
 from .multipart import Multipart
 from .objects import Objects
 from .store import Store
+from .versions import Versions
 
 
-class S3Backend(Buckets, Objects, Listing, Multipart, Backend):
+class S3Backend(Buckets, Configuration, Objects, Versions, Listing, Multipart, Backend):
     """The local S3 backend. Buckets are global (one namespace per state root) and keep
     the region they were created in."""
 

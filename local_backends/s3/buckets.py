@@ -135,7 +135,8 @@ class Buckets:
     def delete_bucket(self, Bucket: str, **_):
         with self.store.db.transaction() as db:
             row = self._bucket(Bucket, db)
-            if db.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (Bucket,)).fetchone():
+            if db.execute("SELECT 1 FROM objects WHERE bucket = ? UNION ALL "
+                          "SELECT 1 FROM versions WHERE bucket = ? LIMIT 1", (Bucket, Bucket)).fetchone():
                 raise errors.BucketNotEmpty("The bucket you tried to delete is not empty",
                                             BucketName=Bucket)
             uploads = [r[0] for r in db.execute("SELECT upload_id FROM uploads WHERE bucket = ?", (Bucket,))]

@@ -109,8 +109,8 @@ class Multipart:
     @operation
     def upload_part_copy(self, Bucket: str, Key: str, UploadId: str, PartNumber: int,
                          CopySource: str, CopySourceRange: str | None = None, **_):
-        src_bucket, src_key = _parse_copy_source(CopySource)
-        src = self._object_row(src_bucket, src_key)
+        src_bucket, src_key, src_version = _parse_copy_source(CopySource)
+        src = self._object_row(src_bucket, src_key, src_version)
         start, end = 0, src["size"] - 1
         if CopySourceRange:
             rng = parse_range(CopySourceRange, src["size"])
@@ -229,9 +229,10 @@ class Multipart:
         size = sum(r["size"] for r in chosen)
         with self.store.db.transaction() as tx:
             self._upload(tx, Bucket, Key, UploadId)  # still there: nobody completed or aborted it
-            self._commit_object(Bucket, Key, uuid.uuid4().hex, size, etag, attrs["content_type"],
-                                attrs["headers"], attrs["metadata"], attrs["storage_class"],
-                                checksum, len(chosen), segments=json.dumps(segments), db=tx)
+            _, version_id = self._commit_object(
+                Bucket, Key, uuid.uuid4().hex, size, etag, attrs["content_type"], attrs["headers"],
+                attrs["metadata"], attrs["storage_class"], checksum, len(chosen),
+                segments=json.dumps(segments), db=tx)
             parts = [r["blob"] for r in tx.execute("DELETE FROM parts WHERE upload_id = ? RETURNING blob",
                                                    (UploadId,))]
             tx.execute("DELETE FROM uploads WHERE upload_id = ?", (UploadId,))
@@ -240,6 +241,8 @@ class Multipart:
         self.store.collect()
         out = {"Location": f"https://{Bucket}.s3.{self.region}.amazonaws.com/{Key}", "Bucket": Bucket,
                "Key": Key, "ETag": f'"{etag}"'}
+        if version_id is not None:
+            out["VersionId"] = version_id
         if checksum:
             out[f"Checksum{checksum['algorithm']}"] = checksum["value"]
             out["ChecksumType"] = checksum["type"]

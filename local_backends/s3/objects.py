@@ -28,7 +28,7 @@ HEADER_MEMBERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "Cont
                   "Expires", "WebsiteRedirectLocation")
 
 _OBJECT_COLUMNS = ("bucket, key, blob, size, etag, modified, content_type, headers, metadata, "
-                   "storage_class, checksum, parts, data, segments")
+                   "storage_class, checksum, parts, data, segments, version_id")
 
 
 def check_key(key: str) -> None:
@@ -100,7 +100,9 @@ class Objects:
     """Object operations (mixed into :class:`local_backends.s3.S3Backend`)."""
 
     # -- helpers shared with multipart and other backends ------------------------------
-    def _object_row(self, bucket: str, key: str):
+    def _object_row(self, bucket: str, key: str, version_id: str | None = None):
+        if version_id is not None:
+            return self._version_row(bucket, key, version_id)
         db = self.store.db.connection()
         row = db.execute(f"SELECT {_OBJECT_COLUMNS}, b.id AS bucket_id FROM buckets b "
                          "LEFT JOIN objects o ON o.bucket = b.name AND o.key = ? WHERE b.name = ?",
@@ -114,10 +116,12 @@ class Objects:
     def _commit_object(self, bucket: str, key: str, blob: str, size: int, etag: str,
                        content_type: str, headers: dict, metadata: dict, storage_class: str,
                        checksum: dict | None, parts: int | None, data: bytes | None = None,
-                       segments: str | None = None, db=None) -> float:
-        """Point ``key`` at ``blob`` in one statement that writes only if the bucket exists.
+                       segments: str | None = None, db=None) -> tuple[float, str | None]:
+        """Point ``key`` at ``blob``: ``(time, version id)``.
 
-        The replaced blob goes to the garbage table (a trigger); without ``db`` its file is
+        An unversioned bucket takes one statement that writes only if the bucket exists; a
+        versioning bucket keeps the replaced version (:mod:`local_backends.s3.versions`).
+        A replaced blob goes to the garbage table (a trigger); without ``db`` its file is
         removed at once, inside a caller's transaction (``db``) the caller calls
         ``store.collect()`` after its commit.
         """
@@ -128,13 +132,25 @@ class Objects:
         conn = db if db is not None else self.store.db.connection()
         before = conn.total_changes
         cur = conn.execute(f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) "
-                           "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM buckets WHERE name = ?",
-                           (*row, bucket))
+                           "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL FROM buckets "
+                           "WHERE name = ? AND versioning IS NULL", (*row, bucket))
+        version_id = None
         if cur.rowcount == 0:
-            raise errors.NoSuchBucket("The specified bucket does not exist", BucketName=bucket)
-        if db is None and conn.total_changes - before > 1:
+            if db is not None:
+                version_id = self._commit_in_versioning_bucket(db, bucket, row)
+            else:
+                with self.store.db.transaction() as tx:
+                    version_id = self._commit_in_versioning_bucket(tx, bucket, row)
+                self.store.collect()
+        elif db is None and conn.total_changes - before > 1:
             self.store.collect()
-        return now
+        return now, version_id
+
+    def _commit_in_versioning_bucket(self, db, bucket: str, row: tuple) -> str | None:
+        b = db.execute("SELECT versioning FROM buckets WHERE name = ?", (bucket,)).fetchone()
+        if b is None:
+            raise errors.NoSuchBucket("The specified bucket does not exist", BucketName=bucket)
+        return self._commit_versioned(db, bucket, b["versioning"], row)
 
     def _bucket_id(self, bucket: str) -> str:
         row = self.store.db.query_one("SELECT id FROM buckets WHERE name = ?", (bucket,))
@@ -178,22 +194,25 @@ class Objects:
                                             ProposedSize=size, MaxSizeAllowed=MAX_PUT_BYTES)
             _check_md5(ContentMD5, md5)
             checksum = _checked(algorithm, expected, digest)
-            self._commit_object(Bucket, Key, blob, size, md5.hex(), content_type, headers,
-                                metadata, storage_class, checksum, None, data)
+            _, version_id = self._commit_object(Bucket, Key, blob, size, md5.hex(), content_type,
+                                                headers, metadata, storage_class, checksum, None, data)
         except BaseException:
             if data is None:
                 self.store.discard(bucket_id(), blob)
             raise
         out = {"ETag": f'"{md5.hex()}"', "Size": size}
+        if version_id is not None:
+            out["VersionId"] = version_id
         if checksum:
             out[f"Checksum{algorithm}"] = checksum["value"]
             out["ChecksumType"] = "FULL_OBJECT"
         return out
 
     @operation
-    def get_object(self, Bucket: str, Key: str, Range: str | None = None, ChecksumMode=None, **params):
+    def get_object(self, Bucket: str, Key: str, Range: str | None = None, ChecksumMode=None,
+                   VersionId: str | None = None, **params):
         for attempt in range(5):
-            row = self._object_row(Bucket, Key)
+            row = self._object_row(Bucket, Key, VersionId)
             out = self._describe(row, params, ChecksumMode)
             size = row["size"]
             start, end = 0, size - 1
@@ -226,8 +245,9 @@ class Objects:
         raise errors.NoSuchKey("The specified key does not exist.", Key=Key)
 
     @operation
-    def head_object(self, Bucket: str, Key: str, Range: str | None = None, ChecksumMode=None, **params):
-        row = self._object_row(Bucket, Key)
+    def head_object(self, Bucket: str, Key: str, Range: str | None = None, ChecksumMode=None,
+                    VersionId: str | None = None, **params):
+        row = self._object_row(Bucket, Key, VersionId)
         out = self._describe(row, params, ChecksumMode)
         out["ContentLength"] = row["size"]
         if Range:
@@ -257,6 +277,8 @@ class Objects:
             out["StorageClass"] = row["storage_class"]
         if row["parts"]:
             out["PartsCount"] = row["parts"]
+        if row["version_id"] is not None:
+            out["VersionId"] = row["version_id"]
         if checksum_mode == "ENABLED" and row["checksum"]:
             c = json.loads(row["checksum"])
             out[f"Checksum{c['algorithm']}"] = c["value"]
@@ -264,14 +286,22 @@ class Objects:
         return out
 
     @operation
-    def delete_object(self, Bucket: str, Key: str, **_):
+    def delete_object(self, Bucket: str, Key: str, VersionId: str | None = None, **_):
         with self.store.db.transaction() as db:
-            b = db.execute("SELECT id FROM buckets WHERE name = ?", (Bucket,)).fetchone()
-            if b is None:
-                raise errors.NoSuchBucket("The specified bucket does not exist", BucketName=Bucket)
-            db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (Bucket, Key))
+            out = self._delete_one(db, Bucket, Key, VersionId)
         self.store.collect()
-        return {"ResponseMetadata": {"HTTPStatusCode": 204}}
+        return {**out, "ResponseMetadata": {"HTTPStatusCode": 204}}
+
+    def _delete_one(self, db, bucket: str, key: str, version_id: str | None) -> dict:
+        b = db.execute("SELECT versioning FROM buckets WHERE name = ?", (bucket,)).fetchone()
+        if b is None:
+            raise errors.NoSuchBucket("The specified bucket does not exist", BucketName=bucket)
+        if version_id is not None:
+            return self._delete_version(db, bucket, key, version_id)
+        if b["versioning"] is not None:
+            return {"DeleteMarker": True, "VersionId": self._delete_versioned(db, bucket, key, b["versioning"])}
+        db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+        return {}
 
     @operation
     def delete_objects(self, Bucket: str, Delete: dict, **_):
@@ -281,12 +311,16 @@ class Objects:
                                       "against our published schema")
         deleted = []
         with self.store.db.transaction() as db:
-            b = db.execute("SELECT id FROM buckets WHERE name = ?", (Bucket,)).fetchone()
-            if b is None:
-                raise errors.NoSuchBucket("The specified bucket does not exist", BucketName=Bucket)
             for obj in objects:
-                db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (Bucket, obj["Key"]))
-                deleted.append({"Key": obj["Key"]})
+                res = self._delete_one(db, Bucket, obj["Key"], obj.get("VersionId"))
+                item = {"Key": obj["Key"]}
+                if res.get("DeleteMarker") and obj.get("VersionId") is None:
+                    item.update(DeleteMarker=True, DeleteMarkerVersionId=res["VersionId"])
+                elif obj.get("VersionId") is not None:
+                    item["VersionId"] = obj["VersionId"]
+                    if res.get("DeleteMarker"):
+                        item.update(DeleteMarker=True, DeleteMarkerVersionId=obj["VersionId"])
+                deleted.append(item)
         self.store.collect()
         return {} if Delete.get("Quiet") else {"Deleted": deleted}
 
@@ -294,8 +328,8 @@ class Objects:
     def copy_object(self, Bucket: str, Key: str, CopySource: str, MetadataDirective: str | None = None,
                     **params):
         check_key(Key)
-        src_bucket, src_key = _parse_copy_source(CopySource)
-        src = self._object_row(src_bucket, src_key)
+        src_bucket, src_key, src_version = _parse_copy_source(CopySource)
+        src = self._object_row(src_bucket, src_key, src_version)
         _check_conditions({k[len("CopySource"):]: v for k, v in params.items()
                            if k.startswith("CopySourceIf")}, f'"{src["etag"]}"', utc(src["modified"]))
         if MetadataDirective == "REPLACE":
@@ -319,23 +353,29 @@ class Objects:
                                     MetadataDirective=MetadataDirective, **params)
         try:
             checksum = json.loads(src["checksum"]) if src["checksum"] else None
-            now = self._commit_object(Bucket, Key, blob, src["size"], src["etag"], content_type,
+            now, version_id = self._commit_object(Bucket, Key, blob, src["size"], src["etag"], content_type,
                                       headers, metadata, storage_class, checksum, src["parts"],
                                       data, segments)
         except BaseException:
             self.store.discard(dst_id, blob, *[b for b, _ in json.loads(segments or "[]")])
             raise
-        return {"CopyObjectResult": {"ETag": f'"{src["etag"]}"', "LastModified": utc(now)}}
+        out = {"CopyObjectResult": {"ETag": f'"{src["etag"]}"', "LastModified": utc(now)}}
+        if version_id is not None:
+            out["VersionId"] = version_id
+        if src["version_id"] is not None:
+            out["CopySourceVersionId"] = src["version_id"]
+        return out
 
 
-def _parse_copy_source(source: str) -> tuple[str, str]:
-    source = source.split("?versionId=")[0]
+def _parse_copy_source(source: str) -> tuple[str, str, str | None]:
+    """``bucket/key[?versionId=id]`` (URL-encoded, as botocore sends it)."""
+    source, _, query = source.partition("?versionId=")
     source = unquote(source).lstrip("/")
     bucket, _, key = source.partition("/")
     if not bucket or not key:
         raise errors.InvalidArgument("Copy Source must mention the source bucket and key: "
                                      "sourcebucket/sourcekey", ArgumentName="x-amz-copy-source")
-    return bucket, key
+    return bucket, key, (unquote(query) or None)
 
 
 def _check_md5(content_md5: str | None, md5: bytes) -> None:

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     id TEXT NOT NULL,
     region TEXT NOT NULL,
     created REAL NOT NULL,
-    config TEXT NOT NULL DEFAULT '{}'
+    config TEXT NOT NULL DEFAULT '{}',
+    versioning TEXT         -- NULL (never enabled), 'Enabled' or 'Suspended'
 );
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL,
@@ -48,13 +49,32 @@ CREATE TABLE IF NOT EXISTS objects (
     parts INTEGER,          -- number of parts of a multipart object
     data BLOB,              -- the bytes of a small object (then no blob file exists)
     segments TEXT,          -- JSON [[blob, size], ...]: a multipart object's parts, in order
+    version_id TEXT,        -- NULL: the "null" version (unversioned bucket)
     PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+-- Noncurrent versions and delete markers of versioning buckets.
+CREATE TABLE IF NOT EXISTS versions (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL,
+    is_marker INTEGER NOT NULL DEFAULT 0,
+    blob TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, modified REAL NOT NULL,
+    content_type TEXT, headers TEXT, metadata TEXT, storage_class TEXT NOT NULL DEFAULT 'STANDARD',
+    checksum TEXT, parts INTEGER, data BLOB, segments TEXT,
+    PRIMARY KEY (bucket, key, version_id)
 ) WITHOUT ROWID;
 -- Blobs no key points to any more. A trigger fills it in the same statement that drops or
 -- replaces an object row, so a blob is never lost track of, even if the process dies
 -- before it removes the file; whoever writes next removes the files.
 CREATE TABLE IF NOT EXISTS garbage (bucket_id TEXT NOT NULL, blob TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS objects_garbage AFTER DELETE ON objects BEGIN
+CREATE TRIGGER IF NOT EXISTS objects_garbage AFTER DELETE ON objects
+WHEN NOT EXISTS (SELECT 1 FROM versions v WHERE v.bucket = old.bucket AND v.key = old.key
+                 AND v.blob = old.blob) BEGIN
+    INSERT INTO garbage SELECT id, old.blob FROM buckets WHERE name = old.bucket;
+    INSERT INTO garbage SELECT b.id, json_extract(j.value, '$[0]')
+        FROM buckets b, json_each(coalesce(old.segments, '[]')) j WHERE b.name = old.bucket;
+END;
+CREATE TRIGGER IF NOT EXISTS versions_garbage AFTER DELETE ON versions
+WHEN NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket = old.bucket AND o.key = old.key
+                 AND o.blob = old.blob) BEGIN
     INSERT INTO garbage SELECT id, old.blob FROM buckets WHERE name = old.bucket;
     INSERT INTO garbage SELECT b.id, json_extract(j.value, '$[0]')
         FROM buckets b, json_each(coalesce(old.segments, '[]')) j WHERE b.name = old.bucket;

@@ -58,3 +58,16 @@ def test_standalone_backend_without_session(home):
     backend.create_bucket(Bucket="direct")
     backend.put_object(Bucket="direct", Key="k", Body=b"v")
     assert backend.object_path("direct", "k").read_bytes() == b"v"
+
+
+def test_versions_keep_their_files_until_deleted(local_session, home):
+    s3 = local_session.client("s3")
+    s3.create_bucket(Bucket="vgc-bucket")
+    s3.put_bucket_versioning(Bucket="vgc-bucket", VersioningConfiguration={"Status": "Enabled"})
+    ids = [s3.put_object(Bucket="vgc-bucket", Key="k", Body=os.urandom(MiB + i))["VersionId"] for i in range(3)]
+    assert len(blob_files(home)) == 3  # every version keeps its bytes
+    marker = s3.delete_object(Bucket="vgc-bucket", Key="k")["VersionId"]
+    assert len(blob_files(home)) == 3
+    s3.delete_objects(Bucket="vgc-bucket", Delete={"Objects": [{"Key": "k", "VersionId": v} for v in ids + [marker]]})
+    assert blob_files(home) == []
+    s3.delete_bucket(Bucket="vgc-bucket")
