@@ -35,11 +35,22 @@ class LocalClientMixin:
     ``ParamValidationError``. Presigned URLs take botocore's full path.
     """
 
+    _aws_ml_router: "LocalRouter"
+
     def _resolve_endpoint_ruleset(self, operation_model, params, request_context,
                                   ignore_signing_region=False):
         if request_context.get("is_presign_request"):
-            return super()._resolve_endpoint_ruleset(operation_model, params, request_context,
-                                                     ignore_signing_region)
+            # A presigned URL points at the local backend's own HTTP server, if it has one.
+            service = self.meta.service_model.service_name
+            backend = self._aws_ml_router.backend(service, self.meta.region_name)
+            presign = getattr(backend, "presign_endpoint", None)
+            if presign is None:
+                raise local_backends.NotImplementedByBackend(service, f"presigned {operation_model.name}")
+            # Sign as AWS's endpoint rules would: SigV4 (query), in the client's region.
+            request_context["auth_type"] = "s3v4" if service == "s3" else "v4"
+            request_context.setdefault("signing", {}).update(
+                {"region": self.meta.region_name, "signing_name": service, "disableDoubleEncoding": True})
+            return presign(params), {}, {}
         return self.meta.endpoint_url, {}, {}
 
     def _convert_to_request_dict(self, api_params, operation_model, endpoint_url, context=None,
@@ -80,7 +91,7 @@ class LocalRouter:
 
     def _client_class(self, base_classes: list, event_name: str, **_: Any) -> None:
         if self._served_locally(event_name.rsplit(".", 1)[-1]):
-            base_classes.insert(0, LocalClientMixin)
+            base_classes.insert(0, type("LocalClient", (LocalClientMixin,), {"_aws_ml_router": self}))
 
     def _served_locally(self, service_id: str) -> bool:
         """Whether the service whose hyphenised service id is given is routed to local."""

@@ -32,5 +32,13 @@ class S3Backend(Buckets, Configuration, Objects, Versions, Listing, Multipart, B
         self.owner = {"DisplayName": "aws-ml",
                       "ID": hashlib.sha256(account_id.encode()).hexdigest()}
 
+    def presign_endpoint(self, params: dict) -> str:
+        """Where a presigned URL of this backend points: the local presign server (started on
+        first use) with the bucket in the path (botocore appends the key)."""
+        from urllib.parse import quote
+
+        from .presign import server_url
+        return f"{server_url(self.home)}/{quote(params.get('Bucket', ''), safe='')}"
+
 
 __all__ = ["S3Backend"]
