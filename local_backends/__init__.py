@@ -20,8 +20,14 @@ _REGISTRY: dict[str, tuple[str, str | None]] = {
     "glue": ("local_backends.glue:GlueBackend", None),
     "athena": ("local_backends.athena:AthenaBackend", "data"),
     "sagemaker": ("local_backends.sagemaker:SageMakerBackend", None),
+    "sagemaker-runtime": ("local_backends.sagemaker_runtime:SageMakerRuntimeBackend", "serve"),
     "sts": ("local_backends.sts:STSBackend", None),
     "comprehend": ("local_backends.comprehend:ComprehendBackend", "text"),
+    "quicksight": ("local_backends.quicksight:QuickSightBackend", "report"),
+    "iam": ("local_backends.iam:IAMBackend", None),
+    "sns": ("local_backends.sns:SNSBackend", None),
+    "cloudformation": ("local_backends.cloudformation:CloudFormationBackend", "infra"),
+    "sagemaker-featurestore-runtime": ("local_backends.featurestore_runtime:FeatureStoreRuntimeBackend", None),
 }
 
 registry = MappingProxyType(_REGISTRY)
