@@ -19,7 +19,7 @@ class CloudWatchBackend(Metrics, Alarms, Actions, Backend):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.store = open_store(self.home, self.region)
+        self.store = open_store(self.home, self.account_id, self.region)
         self._metric_ids: dict[tuple[str, str, str], int] = {}
 
 

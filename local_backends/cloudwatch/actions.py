@@ -69,13 +69,14 @@ class Actions:
     """Alarm actions (mixed into :class:`local_backends.cloudwatch.CloudWatchBackend`)."""
 
     def _sns_client(self):
-        """The SNS client to publish with, or ``None`` while no backend serves SNS."""
+        """The SNS client to publish with, or ``None`` while no backend serves SNS.
+
+        SNS routed to moto, LocalStack or AWS: their client. Routed to local: the same
+        client once a local SNS backend is registered; until then ``None``."""
         try:
-            local = self.peers.local("sns")
+            self.peers.local("sns")  # None when routed elsewhere; raises if local has no SNS
         except NotImplementedByBackend:
-            return None  # SNS is routed to local, which has no SNS backend (yet)
-        if local is None:
-            return self.peers.client("sns")  # routed to moto / LocalStack / AWS
+            return None
         return self.peers.client("sns")
 
     def _fire_actions(self, alarm: dict, old: str, new: str) -> None:

@@ -17,10 +17,9 @@ from local_backends.core.state import decode_token, encode_token
 
 from . import errors
 from .evaluation import OPERATORS, TREAT_MISSING, Outcome, Period, evaluate, window
-from .metrics import check_period
 from .stats import BASIC, parse_extended, statistic
 from .store import canonical_dims
-from .times import iso, now, utc
+from .times import epoch, iso, now, utc
 
 EVALUATION_INTERVAL = 60.0
 INITIAL_REASON = "Unchecked: Initial alarm creation"
@@ -81,7 +80,7 @@ class Alarms:
             key = "createdAlarm" if kind == "Create" else "updatedAlarm"
             self._history(db, AlarmName, t, "ConfigurationUpdate", summary,
                           {"type": kind, "version": "1.0", key: _jsonable(described)})
-            if Tags:
+            if Tags and kind == "Create":  # AWS ignores Tags when an alarm is updated
                 db.executemany("INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?, ?, ?)",
                                [(self._alarm_arn(AlarmName), tag["Key"], tag["Value"]) for tag in Tags])
             fired = self._evaluate_rows(db, [AlarmName], t)
@@ -209,7 +208,6 @@ class Alarms:
                                HistoryItemType: str | None = None, StartDate=None, EndDate=None,
                                MaxRecords: int | None = None, NextToken: str | None = None,
                                ScanBy: str = "TimestampDescending", AlarmContributorId: str | None = None):
-        from .times import epoch
         sql = "SELECT id, alarm, ts, type, summary, data FROM history WHERE 1 = 1"
         args: list = []
         position = self._token_value(NextToken, "pos", int, None)
@@ -335,7 +333,8 @@ class Alarms:
             cfg = json.loads(row["config"])
             m = metric_of(cfg)
             periods = self._periods(db, m, cfg["EvaluationPeriods"], t)
-            outcome = evaluate({**cfg, "Period": m["Period"]}, periods, t, row["state"])
+            stat_key = "Statistic" if m["Stat"] in BASIC else "ExtendedStatistic"
+            outcome = evaluate({**cfg, "Period": m["Period"], stat_key: m["Stat"]}, periods, t, row["state"])
             db.execute("UPDATE alarms SET evaluated = ? WHERE name = ?", (t, name))
             if outcome is not None and outcome.state != row["state"]:
                 fired += self._transition(db, row, outcome, t)
@@ -389,7 +388,11 @@ def _check_alarm(cfg: dict) -> None:
                 or "MetricStat" not in returned[0]:
             raise NotImplementedByBackend(
                 "cloudwatch", "PutMetricAlarm with metric math (only one MetricStat query is supported)")
-        cfg.setdefault("Period", returned[0]["MetricStat"]["Period"])
+        period = returned[0]["MetricStat"]["Period"]
+        stat = returned[0]["MetricStat"]["Stat"]
+        if stat not in BASIC and parse_extended(stat) is None:
+            raise errors.InvalidParameterValue(f"The value {stat} for parameter Metrics.member.1.MetricStat.Stat "
+                                               f"is not supported.")
     else:
         for key in ("MetricName", "Namespace", "Period"):
             if key not in cfg:
@@ -401,6 +404,7 @@ def _check_alarm(cfg: dict) -> None:
         if has_ext and parse_extended(cfg["ExtendedStatistic"]) is None:
             raise errors.InvalidParameterValue(
                 f"The value {cfg['ExtendedStatistic']} for parameter ExtendedStatistic is not supported.")
+        period = cfg["Period"]
     for key in ("EvaluationPeriods", "ComparisonOperator"):
         if key not in cfg:
             raise errors.MissingParameter(f"The parameter {key} is required.")
@@ -408,7 +412,6 @@ def _check_alarm(cfg: dict) -> None:
         raise NotImplementedByBackend("cloudwatch", "PutMetricAlarm on an anomaly detection band")
     if "Threshold" not in cfg:
         raise errors.MissingParameter("The parameter Threshold is required.")
-    period = cfg["Period"]
     if period not in (10, 20, 30) and period % 60:
         raise errors.ValidationError("The parameter Period must be 10, 20, 30 or a multiple of 60.")
     span = period * cfg["EvaluationPeriods"]
@@ -439,5 +442,7 @@ def _check_alarm(cfg: dict) -> None:
 
 
 def _jsonable(alarm: dict) -> dict:
-    return {k[:1].lower() + k[1:]: (iso(v.timestamp()) if hasattr(v, "timestamp") else v)
-            for k, v in alarm.items()}
+    """An alarm as AWS writes it inside history JSON (camelCase keys, ISO timestamps)."""
+    def key(k: str) -> str:
+        return "okActions" if k == "OKActions" else k[:1].lower() + k[1:]
+    return {key(k): (iso(v.timestamp()) if hasattr(v, "timestamp") else v) for k, v in alarm.items()}

@@ -71,9 +71,12 @@ class Metrics:
 
     # -- PutMetricData -----------------------------------------------------------------
     @operation
-    def put_metric_data(self, Namespace: str, MetricData: list | None = None, **_):
+    def put_metric_data(self, Namespace: str, MetricData: list | None = None,
+                        EntityMetricData: list | None = None, StrictEntityValidation: bool = False):
         if Namespace.startswith("AWS/"):
             raise errors.InvalidParameterValue(f"The value {Namespace} for parameter Namespace is invalid.")
+        # Entities only link telemetry to resources in the console: their data is plain data here.
+        MetricData = list(MetricData or ()) + [d for e in EntityMetricData or () for d in e.get("MetricData", ())]
         if not MetricData:
             raise errors.MissingParameter("The parameter MetricData is required.")
         if len(MetricData) > MAX_DATUMS:
@@ -110,14 +113,16 @@ class Metrics:
                 raise errors.InvalidParameterValue(
                     f"The value {name} for parameter ExtendedStatistics is not supported.")
         check_period(Period)
-        if start >= end:
+        if start == end:
+            raise errors.InvalidParameterValue("The parameter StartTime must not equal parameter EndTime.")
+        if start > end:
             raise errors.InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
         first = bucket_start(start, Period)
         requested = math.ceil((end - first) / Period)
         if requested > MAX_DATAPOINTS:
             raise errors.InvalidParameterCombination(
-                f"You have requested up to {requested:,} datapoints, which exceeds the limit of "
-                f"{MAX_DATAPOINTS:,}. You may reduce the datapoints requested by increasing Period, "
+                f"You have requested up to {requested} datapoints, which exceeds the limit of "
+                f"{MAX_DATAPOINTS}. You may reduce the datapoints requested by increasing Period, "
                 f"or decreasing the time range.")
         mid = self._metric_id(self.store.connection(), Namespace, MetricName, canonical_dims(Dimensions))
         datapoints = []
@@ -283,7 +288,7 @@ def _datum_row(i: int, d: dict, received: float) -> tuple:
     ts = epoch(d["Timestamp"]) if "Timestamp" in d else received
     if ts < received - TWO_WEEKS:
         raise errors.InvalidParameterValue(
-            f"The parameter {where}.Timestamp must specify a time no more than two weeks in the past.")
+            f"The parameter {where}.Timestamp must specify a time within the past two weeks.")
     if ts > received + TWO_HOURS:
         raise errors.InvalidParameterValue(
             f"The parameter {where}.Timestamp must specify a time no more than two hours in the future.")

@@ -1,4 +1,5 @@
-"""Where local CloudWatch keeps things: one SQLite database, ``<home>/cloudwatch/<region>.db``.
+"""Where local CloudWatch keeps things: one SQLite database per account and region,
+``<home>/cloudwatch/<account>-<region>.db``.
 
 * ``metrics``: one row per (namespace, metric name, dimension set); the dimension set is
   stored canonically (sorted ``[[name, value], ...]`` JSON) so that "dimensions must match
@@ -79,5 +80,5 @@ def dims_list(canonical: str) -> list[dict]:
     return [{"Name": n, "Value": v} for n, v in json.loads(canonical)]
 
 
-def open_store(home: Path, region: str) -> SqliteStore:
-    return SqliteStore(Path(home) / "cloudwatch" / f"{region}.db", SCHEMA)
+def open_store(home: Path, account_id: str, region: str) -> SqliteStore:
+    return SqliteStore(Path(home) / "cloudwatch" / f"{account_id}-{region}.db", SCHEMA)

@@ -252,7 +252,7 @@ _FIELD = re.compile(r'"[^"]*"|\[[^\]]*\]|\S+')
 _CONDITION = re.compile(r"\s*([\w.-]+)\s*(!=|<=|>=|=|<|>)\s*(.+?)\s*$")
 
 
-def _space_delimited(text: str) -> Predicate:
+def _space_delimited(text: str) -> "_SpaceDelimited":
     if not text.endswith("]"):
         raise _Bad("a space-delimited pattern ends with ]")
     specs = []
@@ -261,30 +261,61 @@ def _space_delimited(text: str) -> Predicate:
         if not raw:
             raise _Bad("empty field")
         if raw == "...":
-            specs.append(("...", None))
+            specs.append((None, "...", None))
             continue
         cond = _CONDITION.match(raw)
         if cond:
-            _, op, value = cond.groups()
-            specs.append((op, _value(value)))
+            name, op, value = cond.groups()
+            specs.append((name, op, _value(value)))
         elif re.fullmatch(r"[\w.-]+", raw):
-            specs.append(("any", None))
+            specs.append((raw, "any", None))
         else:
             raise _Bad(f"bad field {raw!r}")
+    return _SpaceDelimited(specs)
 
-    def fits(fields: list[str], i: int, j: int) -> bool:
-        if i == len(specs):
+
+class _SpaceDelimited:
+    """A space-delimited pattern: a predicate that can also name the message's fields."""
+
+    def __init__(self, specs: list) -> None:
+        self.specs = specs
+
+    def __call__(self, message: str) -> bool:
+        return self.bind(message) is not None
+
+    def bind(self, message: str) -> dict[str, str] | None:
+        """The named fields of ``message`` if it matches, else ``None``."""
+        fields = [f[1:-1] if len(f) > 1 and f[:1] in '"[' and f[-1:] in '"]' else f
+                  for f in _FIELD.findall(message)]
+        bound: dict[str, str] = {}
+        return bound if self._fits(fields, 0, 0, bound) else None
+
+    def _fits(self, fields: list[str], i: int, j: int, bound: dict) -> bool:
+        if i == len(self.specs):
             return j == len(fields)
-        op, expected = specs[i]
+        name, op, expected = self.specs[i]
         if op == "...":
-            return any(fits(fields, i + 1, k) for k in range(j, len(fields) + 1))
+            return any(self._fits(fields, i + 1, k, bound) for k in range(j, len(fields) + 1))
         if j == len(fields):
             return False
-        value = fields[j]
-        if value[:1] in '"[' and value[-1:] in '"]' and len(value) > 1:
-            value = value[1:-1]
-        if op != "any" and not _compare(value, op, expected):
+        if op != "any" and not _compare(fields[j], op, expected):
             return False
-        return fits(fields, i + 1, j + 1)
+        bound[name] = fields[j]
+        return self._fits(fields, i + 1, j + 1, bound)
 
-    return lambda message: fits(_FIELD.findall(message), 0, 0)
+
+def extract(pattern: Predicate, message: str, selector: str) -> Any:
+    """The value a metric filter's ``metricValue`` (or a dimension) names for ``message``:
+    a literal, ``$.json.path`` or ``$field`` of a space-delimited pattern; ``None`` if absent."""
+    if not selector.startswith("$"):
+        return selector
+    if selector.startswith("$."):
+        try:
+            doc = json.loads(message)
+        except ValueError:
+            return None
+        value = _select(doc, selector)
+        return None if value is _MISSING else value
+    if isinstance(pattern, _SpaceDelimited):
+        return (pattern.bind(message) or {}).get(selector[1:])
+    return None

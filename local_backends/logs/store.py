@@ -1,4 +1,5 @@
-"""Where local CloudWatch Logs keeps things: one SQLite database, ``<home>/logs/<region>.db``.
+"""Where local CloudWatch Logs keeps things: one SQLite database per account and region,
+``<home>/logs/<account>-<region>.db``.
 
 Log groups, their tags and metric filters, log streams (with their first/last event
 timestamps kept up to date on every put) and events. Every event has a global sequence
@@ -60,5 +61,5 @@ CREATE TABLE IF NOT EXISTS metric_filters (
 """
 
 
-def open_store(home: Path, region: str) -> SqliteStore:
-    return SqliteStore(Path(home) / "logs" / f"{region}.db", SCHEMA)
+def open_store(home: Path, account_id: str, region: str) -> SqliteStore:
+    return SqliteStore(Path(home) / "logs" / f"{account_id}-{region}.db", SCHEMA)
