@@ -104,16 +104,30 @@ class Peers:
         self.client = client
         self.local = local
 
+    def serves(self, service: str) -> bool:
+        """Whether ``service`` can be called: routed elsewhere, or with a local backend."""
+        from local_backends import NotImplementedByBackend
+        try:
+            self.local(service)
+        except (NotImplementedByBackend, ImportError):
+            return False
+        return True
+
     @classmethod
     def standalone(cls, home: Path, region: str, account_id: str) -> "Peers":
-        """Peers for a backend used outside a Session: every service local."""
+        """Peers for a backend used outside a Session (a job process, a server): every
+        service is local, and clients are those of a local Session on the same root."""
+        sessions: list = []
+
         def local(service: str) -> Backend:
             from local_backends import backend_class
             return get_backend(backend_class(service), home, region, account_id)
 
         def client(service: str):
-            raise RuntimeError(f"this backend was created outside an aws_ml Session: "
-                               f"no boto3 client for {service}")
+            if not sessions:
+                from aws_ml.session import Session  # the facade's Session: real boto3 clients
+                sessions.append(Session(backend="local", home=home, region=region))
+            return sessions[0].router.client(service, region)
         return cls(client, local)
 
 
