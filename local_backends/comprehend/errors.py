@@ -12,6 +12,7 @@ ResourceNotFoundException = error_class("ResourceNotFoundException")
 ResourceInUseException = error_class("ResourceInUseException")
 ResourceUnavailableException = error_class("ResourceUnavailableException")
 InvalidFilterException = error_class("InvalidFilterException")
+JobNotFoundException = error_class("JobNotFoundException")
 
 
 class LanguageNotServed(NotImplementedByBackend):
@@ -30,3 +31,9 @@ class LanguageNotServed(NotImplementedByBackend):
             f"Session(services={{'comprehend': ...}}))",
         )
         self.language = language
+
+
+def needs_text_extra(exc: ImportError) -> ImportError:
+    """The ImportError to raise when a model package of the ``text`` extra is missing."""
+    return ImportError(f"the local comprehend backend needs {exc.name} "
+                       f"(pip install 'aws-ml[text]')", name=exc.name)

