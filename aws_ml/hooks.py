@@ -24,6 +24,7 @@ from .routing import Routes
 
 _PARAMS = "aws_ml_params"
 _VALIDATOR = ParamValidator()
+LOCAL_WAITER_DELAY = 0.2
 
 
 class LocalClientMixin:
@@ -36,6 +37,16 @@ class LocalClientMixin:
     """
 
     _aws_ml_router: "LocalRouter"
+
+    def get_waiter(self, waiter_name):
+        """AWS's waiter, polling every ``LOCAL_WAITER_DELAY`` seconds (local resources change
+        state in milliseconds, not minutes) for the same total time."""
+        waiter = super().get_waiter(waiter_name)
+        cfg = waiter.config
+        if cfg.delay > LOCAL_WAITER_DELAY:
+            cfg.max_attempts = max(1, int(cfg.delay * cfg.max_attempts / LOCAL_WAITER_DELAY))
+            cfg.delay = LOCAL_WAITER_DELAY
+        return waiter
 
     def _resolve_endpoint_ruleset(self, operation_model, params, request_context,
                                   ignore_signing_region=False):
