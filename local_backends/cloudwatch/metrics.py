@@ -75,6 +75,15 @@ class Metrics:
                         EntityMetricData: list | None = None, StrictEntityValidation: bool = False):
         if Namespace.startswith("AWS/"):
             raise errors.InvalidParameterValue(f"The value {Namespace} for parameter Namespace is invalid.")
+        return self._put(Namespace, MetricData, EntityMetricData)
+
+    def publish_service_metrics(self, namespace: str, metric_data: list) -> None:
+        """What an AWS service publishes itself (``AWS/SageMaker`` for endpoints, ...): the
+        same as ``put_metric_data`` without its refusal of ``AWS/`` namespaces. For other
+        local backends, never for users."""
+        self._put(namespace, metric_data, None)
+
+    def _put(self, Namespace: str, MetricData: list | None, EntityMetricData: list | None) -> dict:
         # Entities only link telemetry to resources in the console: their data is plain data here.
         MetricData = list(MetricData or ()) + [d for e in EntityMetricData or () for d in e.get("MetricData", ())]
         if not MetricData:

@@ -72,6 +72,13 @@ def _error(err: AwsError, model: OperationModel, request_id: str) -> tuple[AWSRe
     }
     if model.service_model.protocol in ("query", "ec2", "json", "rest-json"):
         parsed["Error"].setdefault("Type", "Sender" if err.sender_fault else "Receiver")
+    shape = model.service_model.shape_for_error_code(err.code)
+    if shape is not None:
+        # Modelled error members also come at the top level, typed (as botocore's
+        # endpoint adds them: e.response["OriginalStatusCode"] == 400).
+        for name in shape.members:
+            if name in err.extra:
+                parsed[name] = err.extra[name]
     return AWSResponse("", err.status, headers, None), parsed
 
 
