@@ -25,6 +25,9 @@ _SHOW_DATABASES = re.compile(r"^SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)?'(
 _SHOW_PARTITIONS = re.compile(rf"^SHOW\s+PARTITIONS\s+{_QNAME}$", re.I)
 _SHOW_COLUMNS = re.compile(rf"^SHOW\s+COLUMNS\s+(?:IN|FROM)\s+{_QNAME}(?:\s+(?:IN|FROM)\s+({_NAME}))?$", re.I)
 _MSCK = re.compile(rf"^MSCK\s+REPAIR\s+TABLE\s+{_QNAME}$", re.I)
+_ALTER_PARTITIONS = re.compile(rf"^ALTER\s+TABLE\s+{_QNAME}\s+(ADD|DROP)\s+(IF\s+(?:NOT\s+)?EXISTS\s+)?(PARTITION\b.*)$", re.I)
+_PARTITION_SPEC = re.compile(r"PARTITION\s*\(([^)]*)\)(?:\s*LOCATION\s*'((?:[^']|'')*)')?\s*,?\s*", re.I)
+_SPEC_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*|`[^`]+`|\"[^\"]+\")\s*=\s*(?:'((?:[^']|'')*)'|([^\s,]+))\s*$")
 _DESCRIBE = re.compile(rf"^(?:DESCRIBE|DESC)\s+(?:FORMATTED\s+|EXTENDED\s+)?{_QNAME}$", re.I)
 
 
@@ -80,6 +83,10 @@ def parse(sql: str) -> Statement:
         return Statement("SHOW_COLUMNS", "UTILITY", "SHOW_COLUMNS", args={"name": name})
     if m := _MSCK.match(one_line):
         return Statement("MSCK_REPAIR", "DDL", "MSCK_REPAIR_TABLE", args={"name": split_name(m.group(1))})
+    if m := _ALTER_PARTITIONS.match(one_line):
+        return Statement(f"{m.group(2).upper()}_PARTITION", "DDL", f"ALTER_TABLE_{m.group(2).upper()}_PARTITION",
+                         args={"name": split_name(m.group(1)), "if_exists": bool(m.group(3)),
+                               "partitions": _partition_specs(m.group(4))})
     if m := _DESCRIBE.match(one_line):
         return Statement("DESCRIBE", "UTILITY", "DESCRIBE_TABLE", args={"name": split_name(m.group(1))})
 
@@ -119,10 +126,28 @@ def parse(sql: str) -> Statement:
     if isinstance(tree, exp.Describe):
         return Statement("DESCRIBE", "UTILITY", "DESCRIBE_TABLE",
                          args={"name": [part.name.lower() for part in tree.this.parts]})
-    if isinstance(tree, exp.Alter) and any(isinstance(a, exp.AddPartition) for a in tree.args.get("actions") or []):
-        return Statement("ADD_PARTITION", "DDL", "ALTER_TABLE_ADD_PARTITION", ast=tree)
     raise QueryError("NOT_SUPPORTED", f"This statement is not supported by the local Athena: "
                      f"{one_line[:80]}")
+
+
+def _partition_specs(text: str) -> list[tuple[dict[str, str], str | None]]:
+    """``PARTITION (k='v', ...) [LOCATION 's3://...']`` clauses as (values by key, location)."""
+    specs, pos = [], 0
+    while pos < len(text):
+        m = _PARTITION_SPEC.match(text, pos)
+        if not m:
+            raise QueryError("SYNTAX_ERROR", f"line 1:1: mismatched input near '{text[pos:pos + 20]}'")
+        values = {}
+        for item in m.group(1).split(","):
+            im = _SPEC_ITEM.match(item)
+            if not im:
+                raise QueryError("SYNTAX_ERROR", f"line 1:1: bad partition spec '{item.strip()}'")
+            value = im.group(2).replace("''", "'") if im.group(2) is not None else im.group(3)
+            values[unquote(im.group(1)).lower()] = value
+        location = m.group(2).replace("''", "'") if m.group(2) else None
+        specs.append((values, location))
+        pos = m.end()
+    return specs
 
 
 def _syntax_error(err: sqlglot.ParseError) -> QueryError:
@@ -132,7 +157,7 @@ def _syntax_error(err: sqlglot.ParseError) -> QueryError:
     col = max(1, info.get("col", 1) - max(0, len(highlight) - 1))
     token = f"'{highlight}'" if highlight else "'<EOF>'"
     return QueryError("SYNTAX_ERROR", f"line {line}:{col}: mismatched input {token}. "
-                      f"{info.get('description', str(err)).split('. Line')[0]}")
+                      f"{info.get('description', str(err)).split('. Line')[0].split(' but got')[0]}")
 
 
 @dataclass(frozen=True)
@@ -174,9 +199,65 @@ def table_refs(tree: exp.Expression, default_db: str) -> list[TableRef]:
     return list(refs.values())
 
 
-def translate_select(tree: exp.Expression) -> str:
-    """DuckDB SQL for an Athena query (tables keep their ``database.table`` names)."""
+_DATE_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
+
+
+def _is_date(node: exp.Expression, column_types: dict[str, set[str]]) -> bool:
+    if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DATE):
+        return True
+    if isinstance(node, (exp.CurrentDate, exp.DateStrToDate, exp.TsOrDsToDate)):
+        return True
+    if isinstance(node, exp.Column):
+        return column_types.get(node.name.lower()) == {"DATE"}
+    if isinstance(node, (exp.DateAdd, exp.DateSub, exp.DateTrunc)):
+        return _is_date(node.this, column_types) and node.text("unit").upper() in _DATE_UNITS
+    if isinstance(node, (exp.Add, exp.Sub)) and isinstance(node.expression, exp.Interval):
+        return _is_date(node.this, column_types) and node.expression.text("unit").upper() in _DATE_UNITS
+    return False
+
+
+_JODA = [("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
+         ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("SSS", "%g"), ("EEEE", "%A"),
+         ("EEE", "%a"), ("a", "%p"), ("D", "%j"), ("M", "%-m"), ("d", "%-d"), ("H", "%-H")]
+
+
+def joda_to_strftime(pattern: str) -> str:
+    """A Joda-Time pattern (``format_datetime``) as a strftime format."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern[i] == "'":
+            end = pattern.find("'", i + 1)
+            end = len(pattern) if end < 0 else end
+            out.append(pattern[i + 1:end].replace("%", "%%") or "'")
+            i = end + 1
+            continue
+        for token, fmt in _JODA:
+            if pattern.startswith(token, i):
+                out.append(fmt)
+                i += len(token)
+                break
+        else:
+            out.append("%%" if pattern[i] == "%" else pattern[i])
+            i += 1
+    return "".join(out)
+
+
+def translate_select(tree: exp.Expression, column_types: dict[str, set[str]] | None = None) -> str:
+    """DuckDB SQL for an Athena query (tables keep their ``database.table`` names).
+
+    ``column_types`` (column name -> DuckDB types of the tables read) lets Trino's
+    ``date_add('day', n, <date>)`` stay a DATE (DuckDB's ``date + interval`` is a TIMESTAMP).
+    """
+    column_types = column_types or {}
     tree = tree.copy()
+    for node in list(tree.find_all(exp.DateAdd, exp.DateSub, exp.DateTrunc, exp.Add, exp.Sub)):
+        if _is_date(node, column_types):  # Trino keeps a DATE where DuckDB makes a TIMESTAMP
+            node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build("DATE")))
+    for node in list(tree.find_all(exp.Anonymous)):
+        args = node.expressions
+        if node.name.lower() == "format_datetime" and len(args) == 2 and args[1].is_string:
+            node.replace(exp.Anonymous(this="strftime", expressions=[
+                args[0], exp.Literal.string(joda_to_strftime(args[1].name))]))
     for table in tree.find_all(exp.Table):
         if table.args.get("catalog") is not None:
             table.set("catalog", None)

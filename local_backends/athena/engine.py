@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 import duckdb
 import pyarrow as pa
+
+from local_backends.glue.partitions import partition_prefix
 
 from .catalog import Catalog
 from .errors import QueryError
@@ -20,6 +24,14 @@ from .storage import S3Object, Storage
 from .types import TypeError_, hive_to_duckdb
 
 THREADS = max(1, os.cpu_count() or 1)
+
+TRINO_MACROS = (
+    # Trino functions DuckDB lacks under these names (sqlglot passes them through)
+    "CREATE MACRO map_agg(k, v) AS map(list(k), list(v))",
+    "CREATE MACRO url_extract_host(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]+)', 1)",
+    "CREATE MACRO url_extract_path(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*([^?#]*)', 1)",
+    "CREATE MACRO url_extract_protocol(u) AS regexp_extract(u, '^([a-zA-Z][a-zA-Z0-9+.-]*)://', 1)",
+)
 
 
 def quote_ident(name: str) -> str:
@@ -72,9 +84,10 @@ class QueryDatabase:
         self.scratch = Path(scratch)
         self.scratch.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(":memory:", config={"threads": THREADS})
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET integer_division = true")  # Trino: 5 / 2 = 2
+        # one round trip: session time zone UTC (as Athena), Trino's integer division, macros
+        self.con.execute(";\n".join(("SET TimeZone = 'UTC'", "SET integer_division = true", *TRINO_MACROS)))
         self.files: list[str] = []
+        self.column_types: dict[str, set[str]] = {}
         self.scanned = 0
         self._n = 0
 
@@ -93,6 +106,8 @@ class QueryDatabase:
                     for k in table.get("PartitionKeys") or []]
         except TypeError_ as err:
             raise QueryError("HIVE_INVALID_METADATA", str(err)) from None
+        for col, duck in columns + keys:
+            self.column_types.setdefault(col, set()).add(duck.upper())
         files = self._materialize(table, [k for k, _ in keys])
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(database)}")
         body = self._source(fmt, table, columns, keys, files)
@@ -111,7 +126,7 @@ class QueryDatabase:
                 for part in self.catalog.partitions(table["DatabaseName"], table["Name"]):
                     values = part.get("Values") or []
                     ploc = (part.get("StorageDescriptor") or {}).get("Location") or (
-                        location.rstrip("/") + "/" + "".join(f"{k}={v}/" for k, v in zip(key_names, values)))
+                        location.rstrip("/") + "/" + partition_prefix([{"Name": k} for k in key_names], values))
                     rel = "/".join(f"{k}={_escape(v)}" for k, v in zip(key_names, values))
                     groups.append((rel, self.storage.list(ploc)))
             else:
@@ -184,18 +199,26 @@ class QueryDatabase:
         self.con.execute("SET enable_external_access = false")
         self.con.execute("SET lock_configuration = true")
 
-    def run(self, sql: str) -> tuple[list[str], list[str], pa.Table]:
-        """Column names, DuckDB types and rows of a query."""
-        cur = self.con.execute(sql)
-        table = cur.fetch_arrow_table() if hasattr(cur, "fetch_arrow_table") else cur.arrow()
-        names = [d[0] for d in cur.description] if cur.description else []
-        types = self._types(sql, table)
-        return names, types, table
+    def run(self, sql: str, cancelled: Callable[[], bool] = lambda: False
+            ) -> tuple[list[str], list[str], pa.Table]:
+        """Column names, DuckDB types and rows of a query, interrupted once ``cancelled()``."""
+        done = threading.Event()
 
-    def _types(self, sql: str, table: pa.Table) -> list[str]:
-        rel = self.con.sql(f"DESCRIBE {sql}") if False else None
-        del rel
-        return [_duck_type_of(f.type) for f in table.schema]
+        def watch() -> None:
+            while not done.wait(0.05):
+                if cancelled():
+                    self.interrupt()
+        watcher = threading.Thread(target=watch, name="athena-query-watch", daemon=True)
+        watcher.start()
+        try:
+            rel = self.con.sql(sql)
+            if rel is None:
+                raise QueryError("NOT_SUPPORTED", "the statement returned no result")
+            to_arrow = getattr(rel, "to_arrow_table", None) or rel.arrow  # DuckDB < 1.4: .arrow()
+            return list(rel.columns), [str(t) for t in rel.types], to_arrow()
+        finally:
+            done.set()
+            watcher.join()
 
     def interrupt(self) -> None:
         try:
@@ -210,38 +233,3 @@ class QueryDatabase:
 
 def _escape(value: str) -> str:
     return value.replace("%", "%25").replace("/", "%2F")
-
-
-def _duck_type_of(t: pa.DataType) -> str:
-    """The DuckDB type name of an Arrow result column."""
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        return "VARCHAR"
-    if pa.types.is_boolean(t):
-        return "BOOLEAN"
-    for check, name in ((pa.types.is_int8, "TINYINT"), (pa.types.is_int16, "SMALLINT"),
-                        (pa.types.is_int32, "INTEGER"), (pa.types.is_int64, "BIGINT"),
-                        (pa.types.is_uint8, "UTINYINT"), (pa.types.is_uint16, "USMALLINT"),
-                        (pa.types.is_uint32, "UINTEGER"), (pa.types.is_uint64, "UBIGINT"),
-                        (pa.types.is_float32, "FLOAT"), (pa.types.is_float64, "DOUBLE"),
-                        (pa.types.is_date, "DATE"), (pa.types.is_time, "TIME"),
-                        (pa.types.is_null, "NULL")):
-        if check(t):
-            return name
-    if pa.types.is_decimal(t):
-        if t.precision == 38 and t.scale == 0:
-            return "HUGEINT"
-        return f"DECIMAL({t.precision},{t.scale})"
-    if pa.types.is_timestamp(t):
-        return "TIMESTAMP WITH TIME ZONE" if t.tz else "TIMESTAMP"
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        return "BLOB"
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        return _duck_type_of(t.value_type) + "[]"
-    if pa.types.is_map(t):
-        return f"MAP({_duck_type_of(t.key_type)}, {_duck_type_of(t.item_type)})"
-    if pa.types.is_struct(t):
-        return "STRUCT(" + ", ".join(f'"{t.field(i).name}" {_duck_type_of(t.field(i).type)}'
-                                     for i in range(t.num_fields)) + ")"
-    if pa.types.is_interval(t) or pa.types.is_duration(t):
-        return "INTERVAL"
-    return "VARCHAR"

@@ -15,7 +15,8 @@ class QueryError(Exception):
     """Why a query ended FAILED, worded as Athena words it (``TABLE_NOT_FOUND: ...``)."""
 
     def __init__(self, code: str, message: str, category: int = 2) -> None:
-        super().__init__(f"{code}: {message}")
+        reason = f"{code}: {message}" if code else message
+        super().__init__(reason)
         self.code = code
-        self.reason = f"{code}: {message}"
+        self.reason = reason
         self.category = category  # AthenaError.ErrorCategory: 1 system, 2 user, 3 other

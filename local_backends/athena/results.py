@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import io
-import json
 import math
+import random
+import string
+import time
 from pathlib import Path
 
 import numpy as np
@@ -140,9 +142,53 @@ def text_bytes(strings: pa.Table) -> bytes:
     return "".join("\t".join("" if v is None else v for v in row) + "\n" for row in rows).encode()
 
 
-def metadata_bytes(columns: list[dict]) -> bytes:
-    """The ``.csv.metadata`` companion (AWS's is a private binary encoding; this is its JSON)."""
-    return json.dumps({"ColumnInfo": columns}, separators=(",", ":")).encode()
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, value: str | bytes | int | bool) -> bytes:
+    """One protobuf field: a varint, or length-delimited bytes."""
+    if isinstance(value, (bool, int)):
+        return _varint(number << 3) + _varint(int(value))
+    data = value.encode() if isinstance(value, str) else value
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+_NULLABLE = {"NOT_NULL": 1, "NULLABLE": 2, "UNKNOWN": 3}
+
+
+def metadata_bytes(columns: list[dict], engine_query_id: str) -> bytes:
+    """The ``.csv.metadata`` companion in Athena's binary layout (protobuf): field 1 the
+    engine's query id, then one field 4 per column (catalog, schema, table, name, label,
+    type, precision, scale, nullability, case sensitivity as fields 1-10; defaults omitted)."""
+    out = bytearray(_field(1, engine_query_id))
+    for col in columns:
+        body = bytearray()
+        for number, key in ((1, "CatalogName"), (2, "SchemaName"), (3, "TableName"), (4, "Name"),
+                            (5, "Label"), (6, "Type")):
+            if col.get(key):
+                body += _field(number, col[key])
+        for number, key in ((7, "Precision"), (8, "Scale")):
+            if col.get(key):
+                body += _field(number, col[key])
+        body += _field(9, _NULLABLE.get(col.get("Nullable", "UNKNOWN"), 3))
+        if col.get("CaseSensitive"):
+            body += _field(10, True)
+        out += _field(4, bytes(body))
+    return bytes(out)
+
+
+def engine_query_id(when: float) -> str:
+    """A Trino-style query id (``20190423_125128_00001_ehtur``)."""
+    stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime(when))
+    suffix = "".join(random.choices(string.ascii_lowercase, k=5))
+    return f"{stamp}_{random.randint(0, 99999):05d}_{suffix}"
 
 
 class ResultFile:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from local_backends.core.base import operation
 
-from .common import norm, now, page_start, page_token, utc
+from .common import now, page_start, page_token, utc
 from .errors import AlreadyExistsException, EntityNotFoundException, InvalidInputException
 from .expression import compile_expression
 from .store import decode, encode, values_key

@@ -150,3 +150,27 @@ def test_deleting_a_database_deletes_its_tables(glue):
     glue.delete_database(Name="fraud")
     glue.create_database(DatabaseInput={"Name": "fraud"})
     assert glue.get_tables(DatabaseName="fraud")["TableList"] == []
+
+
+def test_partition_values_must_match_the_keys(session, glue):
+    glue.create_database(DatabaseInput={"Name": "fraud"})
+    glue.create_table(DatabaseName="fraud", TableInput=table_input("claims", ["year", "month"]))
+    try:
+        glue.create_partition(DatabaseName="fraud", TableName="claims",
+                              PartitionInput={"Values": ["2024"], "StorageDescriptor": CSV_SD})
+    except glue.exceptions.InvalidInputException:
+        pass
+    else:
+        if session.backend == "moto":
+            pytest.xfail("moto accepts a partition with fewer values than partition keys")
+        pytest.fail("a partition with one value for two keys was accepted")
+    assert glue.get_partitions(DatabaseName="fraud", TableName="claims")["Partitions"] == []
+
+
+def test_names_are_lower_cased(session, glue):
+    glue.create_database(DatabaseInput={"Name": "Fraud"})
+    if session.backend == "moto" and "Fraud" in [d["Name"] for d in glue.get_databases()["DatabaseList"]]:
+        pytest.xfail("moto keeps the case of database names (Glue lower-cases them)")
+    assert glue.get_database(Name="fraud")["Database"]["Name"] == "fraud"
+    glue.create_table(DatabaseName="FRAUD", TableInput=table_input("Claims"))
+    assert glue.get_table(DatabaseName="fraud", Name="CLAIMS")["Table"]["Name"] == "claims"
