@@ -86,7 +86,9 @@ def _measure(df, field: dict, group: list[str] | None):
     f = _unwrap(field)
     col = f["Column"]["ColumnName"]
     agg = f.get("AggregationFunction") or {}
-    name = agg.get("SimpleNumericalAggregation") or (agg if isinstance(agg, str) else None) or "SUM"
+    if isinstance(agg, str):  # CategoricalMeasureField: COUNT | DISTINCT_COUNT
+        agg = {"SimpleNumericalAggregation": agg}
+    name = agg.get("SimpleNumericalAggregation") or "SUM"
     if "PercentileAggregation" in agg:
         q = agg["PercentileAggregation"]["PercentileValue"] / 100
         fn: Any = lambda s: s.quantile(q)  # noqa: E731
