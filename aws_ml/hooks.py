@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ParamValidationError
-from botocore.validate import ParamValidator
+from botocore.validate import ParamValidationDecorator, ParamValidator
 
 import local_backends
 from local_backends.core.dispatch import serve
@@ -69,7 +69,7 @@ class LocalClientMixin:
         if context is None or context.get("is_presign_request"):
             return super()._convert_to_request_dict(api_params, operation_model, endpoint_url,
                                                     context, headers, set_user_agent_header)
-        if self.meta.config.parameter_validation and operation_model.input_shape is not None:
+        if isinstance(self._serializer, ParamValidationDecorator) and operation_model.input_shape is not None:
             report = _VALIDATOR.validate(api_params, operation_model.input_shape)
             if report.has_errors():
                 raise ParamValidationError(report=report.generate_report())

@@ -27,7 +27,7 @@ _REGISTRY: dict[str, tuple[str, str | None]] = {
     "iam": ("local_backends.iam:IAMBackend", None),
     "sns": ("local_backends.sns:SNSBackend", None),
     "cloudformation": ("local_backends.cloudformation:CloudFormationBackend", "infra"),
-    "sagemaker-featurestore-runtime": ("local_backends.featurestore_runtime:FeatureStoreRuntimeBackend", None),
+    "sagemaker-featurestore-runtime": ("local_backends.featurestore_runtime:FeatureStoreRuntimeBackend", "data"),
 }
 
 registry = MappingProxyType(_REGISTRY)
