@@ -104,6 +104,17 @@ def demo() -> None:
     emit(data, table)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                "help_option_names": []})
+def aws(ctx: typer.Context) -> None:
+    """Run the AWS CLI on the chosen backend: ``aws-ml aws s3 ls s3://bucket/``."""
+    from .awscli import run_aws_cli
+
+    session = state.session()
+    code = run_aws_cli(list(ctx.args), session)
+    raise typer.Exit(code)
+
+
 @backend_app.command("info")
 def backend_info(services: list[str] = typer.Argument(None, help="services to show (default: the pipeline's)")) -> None:
     """Show which backend serves each service in this session."""
@@ -159,7 +170,8 @@ def home(clean: bool = typer.Option(False, "--clean", help="delete all local sta
 def main() -> None:
     """Entry point: one clear line and exit code 1 on error (traceback with --debug)."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Abort:
         err.print("Aborted.")
         sys.exit(1)

@@ -11,6 +11,7 @@ aws_ml, by boto3's resources, by s3transfer, by the SageMaker SDK...):
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,22 @@ class LocalClientMixin:
                 "headers": dict(headers or {}), "body": b"", "url": endpoint_url, "context": context}
 
 
+def _to_wire_timestamps(value, protocol: str):
+    """Timestamps as the protocol writes them (for clients whose parser keeps them as text,
+    like the AWS CLI): ISO 8601 for XML and query protocols, epoch seconds for JSON ones."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            value[k] = _to_wire_timestamps(v, protocol)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            value[i] = _to_wire_timestamps(v, protocol)
+    elif isinstance(value, datetime):
+        if protocol in ("json", "rest-json"):
+            return value.timestamp()
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value
+
+
 def _service_id(service: str) -> str:
     return local_backends.core.base.service_model(service).service_id.hyphenize()
 
@@ -84,8 +101,10 @@ def _service_id(service: str) -> str:
 class LocalRouter:
     """Answers, for every service routed to ``local``, from the local backends."""
 
-    def __init__(self, home: Path, routes: Routes, account_id: str, boto3_session) -> None:
+    def __init__(self, home: Path, routes: Routes, account_id: str, boto3_session,
+                 wire_timestamps: bool = False) -> None:
         self.home = Path(home)
+        self.wire_timestamps = wire_timestamps
         self.routes = routes
         self.account_id = account_id
         self.boto3_session = boto3_session
@@ -158,4 +177,7 @@ class LocalRouter:
             backend = self.backend(service, context.get("client_region") or "us-east-1")
         except local_backends.NotImplementedByBackend:
             raise local_backends.NotImplementedByBackend(service, model.name, "local") from None
-        return serve(backend, model, context[_PARAMS])
+        http, parsed = serve(backend, model, context[_PARAMS])
+        if self.wire_timestamps:
+            _to_wire_timestamps(parsed, model.service_model.protocol)
+        return http, parsed
