@@ -18,17 +18,35 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
-class SqliteStore:
-    """A SQLite database file with a schema, safe to use from threads and processes."""
+class StateVersionError(RuntimeError):
+    """Local state written by a version of aws_ml whose schema differs from this one's."""
 
-    def __init__(self, path: Path, schema: str, pragmas: tuple[str, ...] = ()) -> None:
+
+class SqliteStore:
+    """A SQLite database file with a schema, safe to use from threads and processes.
+
+    ``version`` is kept in the file (``PRAGMA user_version``): a file written with another
+    schema version is refused with a clear message instead of failing later on a missing
+    column.
+    """
+
+    def __init__(self, path: Path, schema: str, pragmas: tuple[str, ...] = (), version: int = 1) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._schema = schema
         self._pragmas = pragmas
         self._local = threading.local()
         self._pid = os.getpid()
-        self.connection().executescript(schema)  # IF NOT EXISTS statements: safe to repeat
+        db = self.connection()
+        found = db.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone()
+        if has_tables and found != version:
+            raise StateVersionError(
+                f"{self.path} was written by another version of aws_ml (schema {found}, this one reads "
+                f"schema {version}): move it away or delete the local state (aws-ml home --clean)")
+        db.executescript(schema)  # IF NOT EXISTS statements: safe to repeat
+        if found != version:
+            db.execute(f"PRAGMA user_version = {int(version)}")
 
     def connection(self) -> sqlite3.Connection:
         if self._pid != os.getpid():  # forked: never share a connection with the parent

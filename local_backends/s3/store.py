@@ -99,6 +99,7 @@ CREATE TABLE IF NOT EXISTS parts (
 ) WITHOUT ROWID;
 """
 
+SCHEMA_VERSION = 2  # 1: before versioning and segments
 CHUNK = 8 << 20
 INLINE_MAX = 64 << 10
 """Objects up to this size live in the database row: SQLite stores small blobs faster than
@@ -141,7 +142,7 @@ class Store:
         self.blobs = self.root / "blobs"
         self.blobs.mkdir(parents=True, exist_ok=True)
         # recursive_triggers: the REPLACE of INSERT OR REPLACE fires the garbage trigger too.
-        self.db = SqliteStore(self.root / "meta.db", SCHEMA, pragmas=("recursive_triggers=ON",))
+        self.db = SqliteStore(self.root / "meta.db", SCHEMA, pragmas=("recursive_triggers=ON",), version=SCHEMA_VERSION)
 
     # -- blobs -------------------------------------------------------------------------
     def blob_path(self, bucket_id: str, blob: str) -> Path:

@@ -71,3 +71,18 @@ def test_versions_keep_their_files_until_deleted(local_session, home):
     s3.delete_objects(Bucket="vgc-bucket", Delete={"Objects": [{"Key": "k", "VersionId": v} for v in ids + [marker]]})
     assert blob_files(home) == []
     s3.delete_bucket(Bucket="vgc-bucket")
+
+
+def test_state_of_another_schema_version_is_refused_clearly(home):
+    import sqlite3
+
+    import pytest
+
+    from local_backends.core.state import SqliteStore, StateVersionError
+    path = home / "old.db"
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE objects (bucket TEXT)")
+        db.execute("PRAGMA user_version = 1")
+    with pytest.raises(StateVersionError, match="schema 1, this one reads schema 2"):
+        SqliteStore(path, "CREATE TABLE IF NOT EXISTS objects (bucket TEXT, key TEXT);", version=2)
