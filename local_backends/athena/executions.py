@@ -7,6 +7,7 @@ is reported FAILED instead of RUNNING forever.
 """
 from __future__ import annotations
 
+
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from local_backends.core.base import operation
+from local_backends.core.processes import process_alive
 from local_backends.core.state import decode_token, encode_token
 
 from .catalog import Catalog
@@ -47,16 +49,6 @@ def _executor() -> ThreadPoolExecutor:
             if _pool is None:
                 _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="athena-query")
     return _pool
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _bind_parameters(sql: str, params: list[str] | None) -> str:
@@ -103,7 +95,7 @@ class ExecutionsMixin:
         pid = row["pid"]
         if pid == os.getpid():
             return False  # another incarnation of this pid (a fork or a reused id): not running here
-        return _process_alive(pid)
+        return process_alive(pid)
 
     def _execution(self, row) -> dict:
         status: dict = {"State": row["state"], "SubmissionDateTime": utc(row["submitted"])}

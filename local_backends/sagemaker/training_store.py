@@ -7,12 +7,14 @@ same transaction that saw it in progress, so a job that just finished is never r
 """
 from __future__ import annotations
 
+
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
+from local_backends.core.processes import process_alive, process_token  # noqa: F401 (re-exported)
 from local_backends.core.state import SqliteStore
 
 SCHEMA = """
@@ -45,36 +47,6 @@ ACTIVE = ("InProgress", "Stopping")
 
 SPAWN_GRACE_SECONDS = 60.0
 """A job still without a process this long after its creation is taken for dead."""
-
-
-def process_token(pid: int) -> str | None:
-    """The start time of process ``pid`` (Linux ``/proc``), to tell it from a reused pid."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return fields[19]  # field 22 of proc(5): starttime, in clock ticks since boot
-
-
-def process_alive(pid: int, token: str | None) -> bool:
-    """Whether ``pid`` is still the job's process: running, not a zombie, same start time."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return not Path("/proc/self/stat").exists()  # no /proc (macOS): trust os.kill
-    except OSError:
-        return True
-    tail = stat.rsplit(")", 1)[1].split()
-    if tail[0] in ("Z", "X"):
-        return False
-    return token is None or tail[19] == token
 
 
 def end_transitions(transitions: list[dict], now: float) -> list[dict]:

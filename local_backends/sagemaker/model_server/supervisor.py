@@ -23,6 +23,9 @@ import threading
 import time
 from pathlib import Path
 
+
+from local_backends.core.processes import process_alive, process_token  # noqa: F401 (re-exported)
+
 from .store import HostingStore
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
@@ -38,37 +41,6 @@ START_TIMEOUT_SECONDS = 600.0
 
 
 # -- processes ------------------------------------------------------------------------------
-
-def process_token(pid: int) -> str | None:
-    """The start time of process ``pid`` (Linux ``/proc``), to tell it from a reused pid."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def process_alive(pid: int | None, token: str | None) -> bool:
-    """Whether ``pid`` is still that process: running, not a zombie, same start time."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return not Path("/proc/self/stat").exists()  # no /proc (macOS): trust os.kill
-    except OSError:
-        return True
-    tail = stat.rsplit(")", 1)[1].split()
-    if tail[0] in ("Z", "X"):
-        return False
-    return token is None or tail[19] == token
-
 
 def reserve_port(host: str = "127.0.0.1") -> socket.socket:
     """A bound (not listening) ``SO_REUSEPORT`` socket on a free port: the servers of a
