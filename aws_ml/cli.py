@@ -22,6 +22,17 @@ app = typer.Typer(help="Run the machine-learning pipeline as it is built on AWS,
 backend_app = typer.Typer(help="Which backend serves which AWS service.", no_args_is_help=True)
 app.add_typer(backend_app, name="backend")
 
+
+def _mount_pipeline_commands() -> None:
+    """``run``, ``status``, ``report`` and ``sections`` at the top level (``aws-ml run ...``)."""
+    from .pipeline.cli import app as pipeline_app
+
+    for command in pipeline_app.registered_commands:
+        app.registered_commands.append(command)
+
+
+_mount_pipeline_commands()
+
 out = Console()
 err = Console(stderr=True)
 
@@ -81,27 +92,16 @@ def emit(data: Any, table: Table | None = None) -> None:
 
 @app.command()
 def demo() -> None:
-    """Run the bundled fraud-detection pipeline on the chosen backend (default: local)."""
-    from .demo import run_fraud_demo
+    """Run the bundled fraud-detection pipeline (all eight sections) on the chosen backend.
 
-    with state.session() as session:
-        if not state.quiet and state.output is not Output.json:
-            err.print(f"[bold]aws-ml demo[/] on backend [cyan]{session.backend}[/] "
-                      f"(state: {session.home if session.backend == 'local' else session.endpoint_url or 'AWS'})")
+    The same as ``aws-ml run examples/fraud_pipeline.yaml``: cached, so a second run
+    redoes nothing; the HTML run report's path is printed at the end.
+    """
+    from .pipeline.cli import run_command
+    from .pipeline import example_path
 
-        def show(step) -> None:
-            if not state.quiet and state.output is not Output.json:
-                err.print(f"  [green]✓[/] section {step.section} — {step.title} [dim]({step.seconds:.2f} s)[/]")
-        result = run_fraud_demo(session, on_step=show)
-    data = result.to_dict()
-    table = Table(title=f"fraud demo on {result.backend}")
-    table.add_column("section")
-    table.add_column("step")
-    table.add_column("seconds", justify="right")
-    table.add_column("facts")
-    for s in result.steps:
-        table.add_row(s.section, s.title, f"{s.seconds:.2f}", json.dumps(s.facts, default=str))
-    emit(data, table)
+    run_command(example_path("fraud_pipeline.yaml"), backend=None, quiet=state.quiet,
+                output=state.output if state.output is not Output.table else None)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
@@ -192,4 +192,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # ``python -m aws_ml.cli``: run the package's module, not this ``__main__`` copy, so that
+    # the pipeline commands see the same global options.
+    from aws_ml.cli import main as _main
+    _main()

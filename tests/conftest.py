@@ -17,8 +17,11 @@ BACKENDS = ["local", "moto"]
 
 @pytest.fixture
 def home(tmp_path):
-    """A fresh local state root."""
-    return tmp_path / "aws_ml_home"
+    """A fresh local state root (its presign server, if a test started one, is stopped)."""
+    root = tmp_path / "aws_ml_home"
+    yield root
+    from local_backends.s3.presign import stop_server
+    stop_server(root)
 
 
 @pytest.fixture(params=BACKENDS)

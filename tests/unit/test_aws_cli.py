@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def aws(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "AWS_ML_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "aws_ml.cli", "aws", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "aws_ml", "aws", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -33,16 +33,20 @@ def test_quickstart_runs(home):
     assert "['raw/hello.txt']" in res.stdout and "Latency" in res.stdout
 
 
-def test_cli_demo_json(home):
-    result = CliRunner().invoke(app, ["--home", str(home), "--output", "json", "--quiet", "demo"])
+def test_cli_demo_runs_the_bundled_pipeline(home, monkeypatch):
+    """`aws-ml demo` is `aws-ml run` on the bundled fraud pipeline (which
+    tests/unit/test_pipeline_example.py runs end to end)."""
+    import aws_ml.pipeline.cli as pipeline_cli
+    calls = []
+    monkeypatch.setattr(pipeline_cli, "run_command", lambda path, **kw: calls.append((path, kw)))
+    result = CliRunner().invoke(app, ["--home", str(home), "--quiet", "demo"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    facts = {s["section"]: s["facts"] for s in data["steps"]}
-    assert facts["3"]["frauds"] == 164 and facts["3"]["rows"] == 5000
+    (path, kw), = calls
+    assert path.name == "fraud_pipeline.yaml" and path.exists() and kw["quiet"] is True
 
 
 def test_cli_errors_are_one_line(home):
-    res = run([sys.executable, "-m", "aws_ml.cli", "--backend", "mars", "demo"], home)
+    res = run([sys.executable, "-m", "aws_ml", "--backend", "mars", "demo"], home)
     assert res.returncode == 1
     assert "Traceback" not in res.stderr
     assert "aws-ml: error:" in res.stderr and "mars" in res.stderr

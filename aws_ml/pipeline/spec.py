@@ -1,0 +1,524 @@
+"""The pipeline file: one YAML file (or the same dataclasses in Python) describing the
+eight sections of a machine-learning pipeline.
+
+>>> from aws_ml.pipeline.spec import load_pipeline
+>>> spec = load_pipeline("aws_ml/pipeline/examples/fraud_pipeline.yaml")   # doctest: +SKIP
+>>> spec.problem.target                                                   # doctest: +SKIP
+'fraud'
+
+The schema is strict and checked before any work: an unknown key, a value of the wrong
+type or a missing key fails with one line naming the file, the key path and what is
+expected (``fraud.yaml: features.selct: unknown key; did you mean 'select'?``).
+:func:`check_columns` then checks the names of columns (the target, the join key, the
+facets, the feature lists) against the headers of the data sources, still before any work.
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Literal, Union
+
+PROBLEM_TYPES = ("binary", "multiclass", "regression", "anomaly_detection")
+METRICS = ("accuracy", "balanced_accuracy", "f1", "precision", "recall", "roc_auc", "pr_auc",
+           "log_loss", "rmse", "mae", "r2", "mape")
+BUNDLED = "bundled:"
+
+
+class PipelineFileError(ValueError):
+    """A pipeline file that cannot run: one line naming the file, the key and what is expected."""
+
+    def __init__(self, source: str, path: str, message: str) -> None:
+        self.source, self.path = source, path
+        super().__init__(f"{source}: {path}: {message}" if path else f"{source}: {message}")
+
+
+def _help(text: str, check=None) -> dict:
+    return {"help": text, "check": check}
+
+
+# -- the sections ------------------------------------------------------------------------
+@dataclass
+class Artifacts:
+    """Where the pipeline's artefacts go: ``s3://<bucket>/<prefix>/...`` (``{account}``,
+    ``{region}`` and ``{name}`` are replaced)."""
+
+    bucket: str = field(default="aws-ml-pipelines-{account}-{region}", metadata=_help("an S3 bucket name"))
+    prefix: str = field(default="pipelines/{name}", metadata=_help("a key prefix"))
+
+
+@dataclass
+class Problem:
+    """Section 1: what the model is for (see :class:`aws_ml.problem.ProblemSpec`)."""
+
+    objective: str = field(metadata=_help("the business objective, in words"))
+    question: str = field(metadata=_help("the question the model answers, in words"))
+    target: str = field(metadata=_help("the column the model predicts"))
+    problem_type: Literal["binary", "multiclass", "regression", "anomaly_detection"] | None = None
+    positive_class: Union[int, str, None] = None
+    metric: Literal["accuracy", "balanced_accuracy", "f1", "precision", "recall", "roc_auc", "pr_auc",
+                    "log_loss", "rmse", "mae", "r2", "mape"] = "f1"
+    threshold: float | None = None
+    id_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Source:
+    """One table: ``bundled:fraud/claims``, a local CSV/Parquet path (relative to the
+    pipeline file) or an ``s3://`` URI."""
+
+    name: str = field(metadata=_help("a short name (letters, digits, - and _)",
+                                     lambda v: v.replace("-", "").replace("_", "").isalnum() or
+                                     "letters, digits, '-' and '_' only"))
+    path: str = field(metadata=_help("bundled:<name>, a file path or an s3:// URI"))
+
+
+@dataclass
+class Labeling:
+    """Section 2's labelling job (SageMaker Ground Truth) for rows without a label."""
+
+    task: Literal["text-classification", "image-classification", "tabular-classification"] = field(
+        metadata=_help("the labelling task type"))
+    labels: list[str] = field(metadata=_help("the label values workers choose from"))
+    text_column: str | None = None
+    workers: int = field(default=1, metadata=_help("a number of workers ≥ 1", lambda v: v >= 1 or "≥ 1"))
+
+
+@dataclass
+class Data:
+    """Section 2: the data sources, uploaded to S3, joined into one table."""
+
+    sources: list[Source] = field(metadata=_help("a list of {name, path}",
+                                                 lambda v: len(v) >= 1 or "at least one source"))
+    join_on: str | None = None
+    labeling: Labeling | None = None
+
+
+@dataclass
+class Evaluation:
+    """Section 3: data evaluation (:func:`aws_ml.evaluation.evaluate_data`)."""
+
+    enabled: bool = True
+    facets: list[str] = field(default_factory=list)
+    sample: int | None = field(default=None, metadata=_help("a number of rows ≥ 1",
+                                                            lambda v: v is None or v >= 1 or "≥ 1"))
+    na_values: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Split:
+    """How the rows are split into train, validation and test sets (stratified)."""
+
+    test: float = field(default=0.2, metadata=_help("a fraction in (0, 0.5]", lambda v: 0 < v <= 0.5 or "in (0, 0.5]"))
+    validation: float = field(default=0.2, metadata=_help("a fraction in [0, 0.5]",
+                                                          lambda v: 0 <= v <= 0.5 or "in [0, 0.5]"))
+    seed: int = 0
+
+
+@dataclass
+class Features:
+    """Section 4: the feature group, the transformations and the training sets."""
+
+    enabled: bool = True
+    feature_group: str = field(default="{name}-features", metadata=_help("a feature group name"))
+    record_id: str | None = None
+    event_time: str = field(default="2024-01-01T00:00:00Z",
+                            metadata=_help("an ISO-8601 time the features are valid from"))
+    online: bool = True
+    numeric: list[str] | None = None
+    categorical: list[str] | None = None
+    ratios: list[list[str]] = field(default_factory=list, metadata=_help(
+        "pairs [numerator, denominator]", lambda v: all(len(p) == 2 for p in v) or "pairs of two columns"))
+    select: Literal["mutual_info", "model"] | None = None
+    k: int = field(default=20, metadata=_help("a number of features ≥ 1", lambda v: v >= 1 or "≥ 1"))
+    split: Split = field(default_factory=Split)
+
+
+@dataclass
+class Training:
+    """Section 5: the training job (SageMaker's built-in XGBoost; its objective and
+    evaluation metric follow the problem type unless ``hyperparameters`` set them)."""
+
+    enabled: bool = True
+    algorithm: Literal["xgboost"] = "xgboost"
+    hyperparameters: dict[str, Union[int, float, str, bool]] = field(default_factory=dict)
+    instance_type: str = "ml.m5.large"
+
+
+@dataclass
+class Deployment:
+    """Section 6: the endpoint."""
+
+    enabled: bool = True
+    endpoint_name: str = "{name}-endpoint"
+    instance_type: str = "ml.m5.large"
+    instance_count: int = field(default=1, metadata=_help("a count ≥ 1", lambda v: v >= 1 or "≥ 1"))
+    data_capture: bool = True
+
+
+@dataclass
+class Monitoring:
+    """Section 7: model evaluation on the test set through the endpoint, baseline, drift,
+    CloudWatch metrics and alarms."""
+
+    enabled: bool = True
+    requests: int = field(default=200, metadata=_help("a number of test rows ≥ 1 sent to the endpoint",
+                                                      lambda v: v >= 1 or "≥ 1"))
+    alarms: bool = True
+    psi_threshold: float = 0.2
+
+
+@dataclass
+class Tuning:
+    """Section 8: hyperparameter tuning (or AutoML with ``strategy: automl``).
+
+    ``ranges``: a pair of numbers is a range (integers: an integer range), a pair followed
+    by ``Logarithmic`` / ``Linear`` sets the scaling, any other list is a set of choices."""
+
+    enabled: bool = True
+    strategy: Literal["random", "bayesian", "grid", "hyperband", "automl"] = "bayesian"
+    max_jobs: int = field(default=6, metadata=_help("a number of jobs ≥ 1", lambda v: v >= 1 or "≥ 1"))
+    max_parallel_jobs: int = field(default=2, metadata=_help("a number ≥ 1", lambda v: v >= 1 or "≥ 1"))
+    ranges: dict[str, list[Union[int, float, str]]] = field(default_factory=dict)
+
+
+@dataclass
+class PipelineSpec:
+    """A whole pipeline. Only ``name``, ``problem`` and ``data`` are required; a section
+    left out is not run (and says so in the report)."""
+
+    name: str = field(metadata=_help("a name (letters, digits, - and _)",
+                                     lambda v: (v.replace("-", "").replace("_", "").isalnum() and len(v) <= 40)
+                                     or "letters, digits, '-' and '_' only, at most 40 characters"))
+    problem: Problem = field(metadata=_help("section 1's mapping"))
+    data: Data = field(metadata=_help("section 2's mapping"))
+    description: str = ""
+    artifacts: Artifacts = field(default_factory=Artifacts)
+    evaluation: Evaluation | None = None
+    features: Features | None = None
+    training: Training | None = None
+    deployment: Deployment | None = None
+    monitoring: Monitoring | None = None
+    tuning: Tuning | None = None
+    source: str = field(default="<python>", metadata={"internal": True})   # the file it came from
+
+    @property
+    def base_dir(self) -> Path:
+        """The directory relative paths of sources are read from."""
+        return Path(self.source).parent if self.source not in ("<python>", "<dict>") else Path.cwd()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain data (what a YAML file holds); ``from_dict`` reads it back."""
+        out = asdict(self)
+        out.pop("source")
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<dict>") -> "PipelineSpec":
+        """Build and check a spec from plain data (``PipelineFileError`` on the first problem)."""
+        spec = _build(cls, data, "", source)
+        spec.source = source
+        return spec
+
+    def validate(self) -> "PipelineSpec":
+        """Check a spec built in Python the way a file is checked (returns a checked copy)."""
+        return PipelineSpec.from_dict(self.to_dict(), source=self.source)
+
+    def section(self, name: str):
+        return getattr(self, name)
+
+
+def load_pipeline(path: str | Path) -> PipelineSpec:
+    """Read and check a pipeline file (YAML)."""
+    import yaml
+
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PipelineFileError(source, "", f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PipelineFileError(source, "", f"{where}not valid YAML ({problem})") from None
+    spec = PipelineSpec.from_dict(data, source=source)
+    spec.source = str(path.resolve())
+    return spec
+
+
+def as_spec(pipeline: Any) -> PipelineSpec:
+    """A :class:`PipelineSpec` from a spec, a file path or a dict."""
+    if isinstance(pipeline, PipelineSpec):
+        return pipeline.validate()
+    if isinstance(pipeline, (str, Path)):
+        return load_pipeline(pipeline)
+    if isinstance(pipeline, dict):
+        return PipelineSpec.from_dict(pipeline)
+    raise TypeError(f"The 'pipeline' parameter of run must be a PipelineSpec, a file path or a dict. "
+                    f"Got {type(pipeline).__name__} instead.")
+
+
+# -- the strict reader -------------------------------------------------------------------------
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if tp is type(None):
+        return "null"
+    if tp is str:
+        return "a string"
+    if tp is bool:
+        return "true or false"
+    if tp is int:
+        return "an integer"
+    if tp is float:
+        return "a number"
+    if tp is Any:
+        return "a value"
+    if origin is Literal:
+        return "one of " + ", ".join(repr(v) for v in typing.get_args(tp))
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        nullable = len(args) < len(typing.get_args(tp))
+        text = " or ".join(_describe(a) for a in args)
+        return text + (" (or null)" if nullable else "")
+    if origin is list:
+        return f"a list of {_plural(typing.get_args(tp)[0])}"
+    if origin is dict:
+        return f"a mapping of names to {_plural(typing.get_args(tp)[1])}"
+    if is_dataclass(tp):
+        return f"a mapping ({', '.join(f.name for f in _public_fields(tp))})"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _plural(tp: Any) -> str:
+    text = _describe(tp)
+    for one, many in (("a string", "strings"), ("an integer", "integers"), ("a number", "numbers"),
+                      ("a value", "values"), ("true or false", "booleans")):
+        text = text.replace(one, many)
+    return text[2:] if text.startswith("a ") else text
+
+
+def _got(value: Any) -> str:
+    if value is None:
+        return "null"
+    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+            dict: "a mapping"}.get(type(value), type(value).__name__)
+    shown = repr(value) if not isinstance(value, (list, dict)) else ""
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    return f"{kind} {shown}".strip()
+
+
+def _public_fields(cls) -> list:
+    return [f for f in fields(cls) if not f.metadata.get("internal")]
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _build(tp: Any, value: Any, path: str, source: str) -> Any:
+    """``value`` checked against the type ``tp``, converted (dataclasses built)."""
+    origin = typing.get_origin(tp)
+    where = path or "the file"
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None:
+            if type(None) in args:
+                return None
+            raise PipelineFileError(source, where, f"expected {_describe(tp)}, got null")
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _build(arg, value, path, source)
+            except PipelineFileError as exc:
+                if exc.path != where or ("expected one of" in str(exc) and
+                                         len([a for a in args if a is not type(None)]) == 1):
+                    raise
+        raise PipelineFileError(source, where, f"expected {_describe(tp)}, got {_got(value)}")
+    if origin is Literal:
+        if value in typing.get_args(tp) and type(value) is not bool:
+            return value
+        options = [str(v) for v in typing.get_args(tp)]
+        close = difflib.get_close_matches(str(value), options, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise PipelineFileError(source, where, f"expected {_describe(tp)}, got {_got(value)}{hint}")
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    elif origin is list:
+        if isinstance(value, list):
+            item = typing.get_args(tp)[0]
+            return [_build(item, v, f"{path}[{i}]", source) for i, v in enumerate(value)]
+    elif origin is dict:
+        if isinstance(value, dict):
+            item = typing.get_args(tp)[1]
+            out = {}
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise PipelineFileError(source, _join(path, str(k)), "expected a name (a string) as key")
+                out[k] = _build(item, v, _join(path, k), source)
+            return out
+    elif is_dataclass(tp):
+        if isinstance(value, dict):
+            return _build_dataclass(tp, value, path, source)
+    else:  # pragma: no cover - a schema error, not a user error
+        raise TypeError(f"unsupported type in the pipeline schema: {tp!r}")
+    raise PipelineFileError(source, where, f"expected {_describe(tp)}, got {_got(value)}")
+
+
+def _build_dataclass(cls, data: dict, path: str, source: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in _public_fields(cls)}
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), list(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
+            raise PipelineFileError(source, _join(path, str(key)), f"unknown key; {hint}")
+    kwargs = {}
+    for name, f in known.items():
+        key_path = _join(path, name)
+        if name not in data:
+            if f.default is MISSING and f.default_factory is MISSING:
+                what = f.metadata.get("help") or _describe(hints[name])
+                raise PipelineFileError(source, key_path, f"missing; expected {_describe(hints[name])}"
+                                        + (f" ({what})" if f.metadata.get("help") else ""))
+            continue
+        value = _build(hints[name], data[name], key_path, source)
+        check = f.metadata.get("check")
+        if check is not None and value is not None:
+            verdict = check(value)
+            if verdict is not True:
+                raise PipelineFileError(source, key_path, f"expected {f.metadata.get('help')}, got {_got(value)}"
+                                        + (f" ({verdict})" if isinstance(verdict, str) and verdict not in
+                                           f.metadata.get("help", "") else ""))
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+# -- the columns, before any work ------------------------------------------------------------
+def source_location(spec: PipelineSpec, src: Source) -> str:
+    """The local path (as a string) or ``s3://`` URI a source is read from."""
+    if src.path.startswith(BUNDLED):
+        from .. import datasets
+
+        try:
+            return str(datasets.path(src.path[len(BUNDLED):]))
+        except ValueError:
+            raise PipelineFileError(spec.source, f"data.sources[{spec.data.sources.index(src)}].path",
+                                    f"expected one of {', '.join(BUNDLED + n for n in datasets.names())}, "
+                                    f"got {src.path!r}") from None
+    if src.path.startswith("s3://"):
+        return src.path
+    path = Path(src.path).expanduser()
+    return str(path if path.is_absolute() else spec.base_dir / path)
+
+
+def _header(spec: PipelineSpec, index: int, location: str, session) -> list[str]:
+    where = f"data.sources[{index}].path"
+    if location.startswith("s3://"):
+        if session is None:
+            raise PipelineFileError(spec.source, where, "reading an s3:// source needs a session")
+        bucket, _, key = location[5:].partition("/")
+        s3 = session.client("s3")
+        try:
+            if key.endswith((".parquet", ".pq")):
+                import pyarrow.parquet as pq
+
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                return list(pq.read_schema(io.BytesIO(body)).names)
+            head = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read()
+        except s3.exceptions.ClientError as exc:
+            raise PipelineFileError(spec.source, where, f"expected a readable S3 object, got {location!r} "
+                                    f"({exc.response['Error']['Code']})") from None
+        text = head.decode("utf-8", errors="replace")
+    else:
+        path = Path(location)
+        if not path.is_file():
+            raise PipelineFileError(spec.source, where, f"expected an existing file, got {location!r}")
+        if path.suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        with path.open(encoding="utf-8", newline="") as fh:
+            text = fh.readline()
+    try:
+        return next(csv.reader(io.StringIO(text)))
+    except StopIteration:
+        raise PipelineFileError(spec.source, where, "expected a CSV file with a header, got an empty file") from None
+
+
+def check_columns(spec: PipelineSpec, session=None) -> dict[str, list[str]]:
+    """Check every column the file names against the sources' headers (only the headers
+    are read). Returns ``{source name: columns}``."""
+    headers: dict[str, list[str]] = {}
+    names = [s.name for s in spec.data.sources]
+    for i, src in enumerate(spec.data.sources):
+        if names.count(src.name) > 1:
+            raise PipelineFileError(spec.source, f"data.sources[{i}].name", f"expected a unique name, got "
+                                    f"{src.name!r} twice")
+        headers[src.name] = _header(spec, i, source_location(spec, src), session)
+    if len(spec.data.sources) > 1 and not spec.data.join_on:
+        raise PipelineFileError(spec.source, "data.join_on", "missing; expected the column that joins the "
+                                f"{len(spec.data.sources)} sources")
+    if spec.data.join_on:
+        for name, cols in headers.items():
+            if spec.data.join_on not in cols:
+                raise PipelineFileError(spec.source, "data.join_on", f"expected a column of every source, "
+                                        f"got {spec.data.join_on!r} (not in {name}: {', '.join(cols)})")
+    columns = list(dict.fromkeys(c for cols in headers.values() for c in cols))
+
+    def need(path: str, column: str | None, what: str = "a column of the data") -> None:
+        if column is not None and column not in columns:
+            close = difflib.get_close_matches(column, columns, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (columns: {', '.join(columns)})"
+            raise PipelineFileError(spec.source, path, f"expected {what}, got {column!r}{hint}")
+
+    need("problem.target", spec.problem.target)
+    for i, c in enumerate(spec.problem.id_columns):
+        need(f"problem.id_columns[{i}]", c)
+    if spec.data.labeling and spec.data.labeling.text_column:
+        need("data.labeling.text_column", spec.data.labeling.text_column)
+    if spec.evaluation:
+        for i, c in enumerate(spec.evaluation.facets):
+            need(f"evaluation.facets[{i}]", c)
+    if spec.features:
+        f = spec.features
+        need("features.record_id", f.record_id)
+        for key in ("numeric", "categorical"):
+            for i, c in enumerate(getattr(f, key) or []):
+                need(f"features.{key}[{i}]", c)
+                if c == spec.problem.target:
+                    raise PipelineFileError(spec.source, f"features.{key}[{i}]",
+                                            f"expected a feature, got the target {c!r}")
+        for i, pair in enumerate(f.ratios):
+            for j, c in enumerate(pair):
+                need(f"features.ratios[{i}][{j}]", c)
+    return headers
+
+
+def resolve(template: str, spec: PipelineSpec, account: str, region: str) -> str:
+    """Replace ``{name}``, ``{account}`` and ``{region}`` in a name from the file."""
+    return template.replace("{name}", spec.name).replace("{account}", account).replace("{region}", region)
+
+
+SECTION_FIELDS = ("problem", "data", "evaluation", "features", "training", "deployment", "monitoring", "tuning")

@@ -1,0 +1,52 @@
+"""The pipeline's run report in a real headless Chromium: the eight sections in order,
+every chart drawn, nothing logged as an error, nothing fetched from the network."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_ml import Session
+from aws_ml.pipeline import run
+from tests.unit.pipeline_support import prerun, prerun_template  # noqa: F401
+
+
+def open_report(browser, path: Path):
+    page = browser.new_page()
+    problems: dict[str, list[str]] = {"console": [], "page": [], "network": []}
+    page.on("console", lambda m: problems["console"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems["page"].append(str(e)))
+
+    def guard(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            problems["network"].append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.goto(path.as_uri(), wait_until="load")
+    return page, problems
+
+
+def test_run_report_renders_every_chart(browser, prerun, artifacts):
+    folder, _ = prerun
+    with Session(backend="local", home=folder / "home", region="us-east-1") as session:
+        result = run(folder / "pipeline.yaml", session, progress=False)      # cached: a run to compare with
+    assert result.executed == [] and result.previous_run_id
+    page, problems = open_report(browser, Path(result.report_html))
+    try:
+        ids = page.evaluate("[...document.querySelectorAll('section.card[id^=section-]')].map(s => s.id)")
+        assert ids == [f"section-{n}" for n in range(1, 9)]
+        charts = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('figure.chart')].map(c => [
+            c.dataset.chart, [...c.querySelectorAll('rect.bar')].filter(r => r.getBoundingClientRect().width > 0
+                                                                          && r.getBoundingClientRect().height > 0).length]))""")
+        assert {"timings", "previous-timings", "class-balance", "informative-features"} <= set(charts), charts
+        assert all(n >= 1 for n in charts.values()), charts
+        assert charts["timings"] == 8 and charts["class-balance"] == 2
+        text = page.inner_text("body")
+        assert "Are the data balanced? Are there outliers?" in text
+        assert "rows with fraud = 1 in 600" in text
+        assert "Compared with the previous run" in text and "not in the file" in text
+        page.screenshot(path=str(artifacts / "pipeline_run_report.png"), full_page=True)
+    finally:
+        page.close()
+    assert problems == {"console": [], "page": [], "network": []}
