@@ -166,12 +166,12 @@ class LocalRouter:
         return local_backends.Peers(lambda service: self.client(service, region), local)
 
     def _keep_params(self, params: dict, model: Any, context: dict, **_: Any) -> None:
-        if self.routes.backend_for(model.service_model.service_name) == "local":
+        if self.routes.backend_for(model.service_model.service_name, model.name) == "local":
             context[_PARAMS] = params
 
     def _answer(self, model: Any, context: dict, **_: Any):
         service = model.service_model.service_name
-        if self.routes.backend_for(service) != "local" or context.get("is_presign_request"):
+        if self.routes.backend_for(service, model.name) != "local" or context.get("is_presign_request"):
             return None
         try:
             backend = self.backend(service, context.get("client_region") or "us-east-1")

@@ -27,6 +27,16 @@ MOTO_MISSING = frozenset({
     "athena",                          # moto records queries but does not run them
 })
 
+# Operations of services moto serves that moto does not implement (it raises
+# NotImplementedError): the session serves them locally, the rest of the service stays moto's.
+MOTO_MISSING_OPERATIONS = {
+    "sagemaker": frozenset({
+        "CreateWorkteam", "DescribeWorkteam", "ListWorkteams", "UpdateWorkteam", "DeleteWorkteam",
+        "DescribeWorkforce", "ListWorkforces", "CreateLabelingJob", "DescribeLabelingJob",
+        "ListLabelingJobs", "ListLabelingJobsForWorkteam", "StopLabelingJob",
+    }),
+}
+
 # botocore service names that users commonly spell otherwise.
 ALIASES = {"cloudwatch-logs": "logs", "featurestore-runtime": "sagemaker-featurestore-runtime"}
 
@@ -53,10 +63,18 @@ class Routes(Mapping):
             self._explicit[ALIASES.get(service, service)] = backend
         self._noticed: set[str] = set()
 
-    def backend_for(self, service: str) -> str:
+    def backend_for(self, service: str, operation: str | None = None) -> str:
+        """The backend of ``service`` (of one ``operation`` of it, when given)."""
         service = ALIASES.get(service, service)
         if service in self._explicit:
             return self._explicit[service]
+        if operation is not None and self.default == "moto" \
+                and operation in MOTO_MISSING_OPERATIONS.get(service, ()):
+            key = f"{service}.{operation}"
+            if key not in self._noticed:
+                self._noticed.add(key)
+                logger.warning("aws_ml: %s is not served by moto; routed to the local backend", key)
+            return "local"
         if service in self.missing():
             if service not in self._noticed:
                 self._noticed.add(service)

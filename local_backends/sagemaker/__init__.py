@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from local_backends.core.base import Backend
 
+from .automl import AutoMLJobs
 from .feature_groups import FeatureGroups
 from .hosting import Hosting
 from .labeling import LabelingJobs
 from .training import TrainingJobs, UnsupportedTrainingJob
+from .tuning import TuningJobs
 
 
-class SageMakerBackend(Hosting, TrainingJobs, FeatureGroups, LabelingJobs, Backend):
+class SageMakerBackend(Hosting, TrainingJobs, TuningJobs, AutoMLJobs, FeatureGroups, LabelingJobs, Backend):
     """The local SageMaker backend."""
 
     service = "sagemaker"
