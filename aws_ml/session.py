@@ -110,9 +110,9 @@ class Session:
             return self.endpoint_url
         return None
 
-    def backend_for(self, service: str) -> str:
-        """The backend that serves ``service`` in this session."""
-        return self.routes.backend_for(service)
+    def backend_for(self, service: str, operation: str | None = None) -> str:
+        """The backend that serves ``service`` (one ``operation`` of it) in this session."""
+        return self.routes.backend_for(service, operation)
 
     # -- boto3 objects -----------------------------------------------------------------
     def client(self, service_name: str, **kwargs: Any):
