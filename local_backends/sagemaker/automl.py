@@ -1,0 +1,501 @@
+"""SageMaker Autopilot (AutoML V2, tabular): CreateAutoMLJobV2, DescribeAutoMLJobV2,
+ListCandidatesForAutoMLJob, StopAutoMLJob, ListAutoMLJobs.
+
+``CreateAutoMLJobV2`` checks the request, records the job and starts the candidate search
+(:mod:`.automl_runner`) in its own detached process, which reads the input channels
+through S3, moves the job through ``Starting → AnalyzingData → FeatureEngineering →
+ModelTuning → Completed`` (or ``MaxCandidatesReached``, ``MaxAutoMLJobRuntimeReached``,
+``Stopped``, ``Failed``) and writes each candidate's ``model.tar.gz`` to
+``<S3OutputPath>/<job>/tuning/<candidate>/output/``.
+
+Differences from AWS, by design: candidates are scored in the job's process (scikit-learn
+and XGBoost pipelines, cross-validated) rather than by separate training and processing
+jobs, so the ``CandidateSteps`` name steps that ``DescribeTrainingJob`` does not know; no
+explainability or model-insights reports, no data-exploration notebooks; only the tabular
+problem type; ``MaxRuntimePerTrainingJobInSeconds`` is not enforced within a candidate;
+candidates are scored by 3-fold cross-validation on the training channel (or on the
+validation channel when there is one), not on a ``DataSplitConfig.ValidationFraction`` split;
+``MaxCandidates`` defaults to 10 (AWS: 250).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from local_backends.core.base import operation
+from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse, ResourceNotFound,
+                                        ValidationException)
+from local_backends.core.processes import process_alive, process_token
+from local_backends.core.state import SqliteStore, decode_token, encode_token
+
+from .automl_runner import DEFAULT_OBJECTIVE, METRICS, MINIMIZE
+
+_REPO_ROOT = str(Path(__file__).resolve().parents[2])
+ACTIVE = ("InProgress", "Stopping")
+_BOOTSTRAP = (
+    "import sys\n"
+    "from local_backends.sagemaker.automl_runner import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+CSV_TYPES = ("text/csv", "text/csv;header=present")
+PARQUET_TYPE = "x-application/vnd.amazon+parquet"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS automl_jobs (
+    account        TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    arn            TEXT NOT NULL,
+    request        TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    secondary      TEXT NOT NULL,
+    resolved       TEXT,             -- {ProblemType, MetricName, CompletionCriteria}
+    failure_reason TEXT,
+    creation_time  REAL NOT NULL,
+    last_modified  REAL NOT NULL,
+    end_time       REAL,
+    pid            INTEGER,
+    pid_token      TEXT,
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account, region, name)
+);
+CREATE TABLE IF NOT EXISTS automl_candidates (
+    account        TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    job            TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    name           TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    family         TEXT,
+    params         TEXT,
+    metrics        TEXT,
+    objective      REAL,
+    containers     TEXT,
+    failure_reason TEXT,
+    creation_time  REAL NOT NULL,
+    end_time       REAL,
+    last_modified  REAL NOT NULL,
+    PRIMARY KEY (account, region, job, seq)
+);
+"""
+
+
+class UnsupportedAutoMLJob(NotImplementedByBackend):
+    """An Autopilot feature the local backend does not run (non-tabular problem types)."""
+
+    def __init__(self, message: str) -> None:
+        NotImplementedError.__init__(self, message)
+        self.service, self.operation, self.backend = "sagemaker", "CreateAutoMLJobV2", "local"
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+
+
+def _ts(value) -> float:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    return float(value)
+
+
+def _not_found(name: str) -> ResourceNotFound:
+    return ResourceNotFound(f"Could not find AutoML job with name {name}.")
+
+
+class AutoMLStore:
+    """AutoML jobs and their candidates, in ``<home>/sagemaker/automl.sqlite3``."""
+
+    def __init__(self, home: Path) -> None:
+        self.root = Path(home) / "sagemaker"
+        self.db = SqliteStore(self.root / "automl.sqlite3", SCHEMA)
+
+    def job_dir(self, region: str, name: str) -> Path:
+        return self.root / "automl-jobs" / region / name
+
+    def insert(self, account: str, region: str, name: str, arn: str, request: dict) -> bool:
+        now = time.time()
+        with self.db.transaction() as db:
+            if db.execute("SELECT 1 FROM automl_jobs WHERE account=? AND region=? AND name=?",
+                          (account, region, name)).fetchone():
+                return False
+            db.execute("INSERT INTO automl_jobs (account, region, name, arn, request, status, secondary,"
+                       " creation_time, last_modified) VALUES (?,?,?,?,?,?,?,?,?)",
+                       (account, region, name, arn, json.dumps(request), "InProgress", "Starting", now, now))
+        return True
+
+    def get(self, account: str, region: str, name: str) -> dict | None:
+        row = self.db.query_one("SELECT * FROM automl_jobs WHERE account=? AND region=? AND name=?",
+                                (account, region, name))
+        if row is not None and row["status"] in ACTIVE and not self._alive(row):
+            row = self._reap(account, region, name) or row
+        if row is None:
+            return None
+        rec = dict(row)
+        rec["request"] = json.loads(rec["request"])
+        rec["resolved"] = json.loads(rec["resolved"]) if rec["resolved"] else None
+        return rec
+
+    def all(self, account: str, region: str) -> list[dict]:
+        names = [r["name"] for r in self.db.query("SELECT name FROM automl_jobs WHERE account=? AND "
+                                                  "region=?", (account, region))]
+        return [r for r in (self.get(account, region, n) for n in names) if r is not None]
+
+    def update(self, account: str, region: str, name: str, **fields) -> None:
+        fields.setdefault("last_modified", time.time())
+        cols = ", ".join(f"{k}=?" for k in fields)
+        values = [json.dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
+        with self.db.transaction() as db:
+            db.execute(f"UPDATE automl_jobs SET {cols} WHERE account=? AND region=? AND name=?",
+                       (*values, account, region, name))
+
+    def set_process(self, account: str, region: str, name: str, pid: int | None = None) -> None:
+        pid = pid or os.getpid()
+        self.update(account, region, name, pid=pid, pid_token=process_token(pid))
+
+    def request_stop(self, account: str, region: str, name: str) -> str | None:
+        with self.db.transaction() as db:
+            row = db.execute("SELECT status FROM automl_jobs WHERE account=? AND region=? AND name=?",
+                             (account, region, name)).fetchone()
+            if row is None:
+                return None
+            if row["status"] == "InProgress":
+                db.execute("UPDATE automl_jobs SET status='Stopping', secondary='Stopping', "
+                           "stop_requested=1, last_modified=? WHERE account=? AND region=? AND name=?",
+                           (time.time(), account, region, name))
+            return row["status"]
+
+    def stop_requested(self, account: str, region: str, name: str) -> bool:
+        row = self.db.query_one("SELECT stop_requested FROM automl_jobs WHERE account=? AND region=? "
+                                "AND name=?", (account, region, name))
+        return bool(row and row["stop_requested"])
+
+    def put_candidate(self, account: str, region: str, job: str, seq: int, **fields) -> None:
+        fields = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in fields.items()}
+        fields["last_modified"] = time.time()
+        with self.db.transaction() as db:
+            if db.execute("SELECT 1 FROM automl_candidates WHERE account=? AND region=? AND job=? AND "
+                          "seq=?", (account, region, job, seq)).fetchone():
+                cols = ", ".join(f"{k}=?" for k in fields)
+                db.execute(f"UPDATE automl_candidates SET {cols} WHERE account=? AND region=? AND "
+                           f"job=? AND seq=?", (*fields.values(), account, region, job, seq))
+            else:
+                fields.update(account=account, region=region, job=job, seq=seq)
+                db.execute(f"INSERT INTO automl_candidates ({', '.join(fields)}) VALUES "
+                           f"({','.join('?' * len(fields))})", tuple(fields.values()))
+            db.execute("UPDATE automl_jobs SET last_modified=? WHERE account=? AND region=? AND name=?",
+                       (time.time(), account, region, job))
+
+    def candidates(self, account: str, region: str, job: str) -> list[dict]:
+        out = []
+        for row in self.db.query("SELECT * FROM automl_candidates WHERE account=? AND region=? AND "
+                                 "job=? ORDER BY seq", (account, region, job)):
+            rec = dict(row)
+            for k in ("params", "metrics", "containers"):
+                rec[k] = json.loads(rec[k]) if rec[k] else None
+            out.append(rec)
+        return out
+
+    def _alive(self, row) -> bool:
+        if row["pid"] is None:
+            return time.time() - row["creation_time"] < 60
+        return process_alive(row["pid"], row["pid_token"])
+
+    def _reap(self, account: str, region: str, name: str):
+        now = time.time()
+        with self.db.transaction() as db:
+            row = db.execute("SELECT * FROM automl_jobs WHERE account=? AND region=? AND name=?",
+                             (account, region, name)).fetchone()
+            if row is None or row["status"] not in ACTIVE or self._alive(row):
+                return row
+            db.execute("UPDATE automl_jobs SET status='Failed', secondary='Failed', failure_reason=?, "
+                       "end_time=?, last_modified=? WHERE account=? AND region=? AND name=?",
+                       (f"InternalServerError: the local AutoML process (pid {row['pid']}) ended "
+                        f"without reporting a result", now, now, account, region, name))
+            return db.execute("SELECT * FROM automl_jobs WHERE account=? AND region=? AND name=?",
+                              (account, region, name)).fetchone()
+
+
+def _page(items: list, token: str | None, max_results: int | None) -> tuple[list, str | None]:
+    offset = 0
+    if token is not None:
+        state = decode_token(token)
+        if state is None or not isinstance(state.get("offset"), int):
+            raise ValidationException(f"Invalid pagination token because \"{token}\".")
+        offset = state["offset"]
+    limit = max_results or 10
+    nxt = encode_token({"offset": offset + limit}) if offset + limit < len(items) else None
+    return items[offset:offset + limit], nxt
+
+
+class AutoMLJobs:
+    """The Autopilot (AutoML V2) operations of the local SageMaker backend (a mixin)."""
+
+    _automl_store: AutoMLStore | None = None
+
+    @property
+    def automl_store(self) -> AutoMLStore:
+        if self._automl_store is None:
+            self._automl_store = AutoMLStore(self.home)
+        return self._automl_store
+
+    # -- CreateAutoMLJobV2 ------------------------------------------------------------------
+    @operation
+    def create_auto_ml_job_v2(self, AutoMLJobName: str, AutoMLJobInputDataConfig: list,
+                              OutputDataConfig: dict, AutoMLProblemTypeConfig: dict, RoleArn: str,
+                              Tags: list | None = None, SecurityConfig: dict | None = None,
+                              AutoMLJobObjective: dict | None = None,
+                              ModelDeployConfig: dict | None = None,
+                              DataSplitConfig: dict | None = None,
+                              AutoMLComputeConfig: dict | None = None) -> dict:
+        name = AutoMLJobName
+        if "TabularJobConfig" not in AutoMLProblemTypeConfig:
+            kinds = sorted(AutoMLProblemTypeConfig)
+            raise UnsupportedAutoMLJob(f"sagemaker.CreateAutoMLJobV2: problem type {kinds} is not run "
+                                       f"by the local backend (only TabularJobConfig)")
+        if len(AutoMLProblemTypeConfig) != 1:
+            raise ValidationException("AutoMLProblemTypeConfig must hold exactly one problem type config.")
+        tabular = AutoMLProblemTypeConfig["TabularJobConfig"]
+        self._check_automl_channels(AutoMLJobInputDataConfig)
+        if not OutputDataConfig["S3OutputPath"].startswith("s3://"):
+            raise ValidationException(f"Invalid S3OutputPath {OutputDataConfig['S3OutputPath']!r}: it "
+                                      f"must be an s3:// URI.")
+        problem = tabular.get("ProblemType")
+        metric = (AutoMLJobObjective or {}).get("MetricName")
+        if problem and metric and metric not in METRICS[problem]:
+            raise ValidationException(f"The objective metric {metric} is not valid for the problem type "
+                                      f"{problem}: use one of "
+                                      f"{[m for m in METRICS[problem] if m != 'LogLoss']}.")
+        if metric and not problem and metric not in {m for ms in METRICS.values() for m in ms}:
+            raise ValidationException(f"The objective metric {metric} is not supported for tabular "
+                                      f"problems.")
+        if ModelDeployConfig and (ModelDeployConfig.get("AutoGenerateEndpointName")
+                                  or ModelDeployConfig.get("EndpointName")):
+            raise UnsupportedAutoMLJob("sagemaker.CreateAutoMLJobV2: ModelDeployConfig (deploying the "
+                                       "best candidate) is not run by the local backend; deploy it "
+                                       "with CreateModel/CreateEndpoint")
+        fraction = (DataSplitConfig or {}).get("ValidationFraction")
+        if fraction is not None and not 0 <= fraction <= 1:
+            raise ValidationException("DataSplitConfig.ValidationFraction must be between 0 and 1.")
+        request = {"AutoMLJobInputDataConfig": AutoMLJobInputDataConfig,
+                   "OutputDataConfig": OutputDataConfig, "AutoMLProblemTypeConfig": AutoMLProblemTypeConfig,
+                   "RoleArn": RoleArn, "Tags": Tags or [],
+                   "DataSplitConfig": DataSplitConfig or {"ValidationFraction": 0.2}}
+        for key, value in (("AutoMLJobObjective", AutoMLJobObjective), ("SecurityConfig", SecurityConfig),
+                           ("ModelDeployConfig", ModelDeployConfig),
+                           ("AutoMLComputeConfig", AutoMLComputeConfig)):
+            if value:
+                request[key] = value
+        arn = self.arn(f"automl-job/{name}")
+        if not self.automl_store.insert(self.account_id, self.region, name, arn, request):
+            raise ResourceInUse(f"Resource Already Exists: Auto ML Job with name {name} already exists. "
+                                f"Choose a different name.")
+        self._spawn_automl(name)
+        return {"AutoMLJobArn": arn}
+
+    @staticmethod
+    def _check_automl_channels(channels: list[dict]) -> None:
+        kinds = [c.get("ChannelType", "training") for c in channels]
+        if kinds.count("training") != 1 or kinds.count("validation") > 1:
+            raise ValidationException("AutoMLJobInputDataConfig needs exactly one channel of type "
+                                      "training and at most one of type validation.")
+        for ch in channels:
+            source = (ch.get("DataSource") or {}).get("S3DataSource")
+            if source is None:
+                raise ValidationException("Each AutoMLJobInputDataConfig channel needs a "
+                                          "DataSource.S3DataSource.")
+            if not source["S3Uri"].startswith("s3://"):
+                raise ValidationException(f"Invalid S3Uri {source['S3Uri']!r}: it must be an s3:// URI.")
+            if source["S3DataType"] != "S3Prefix":
+                raise UnsupportedAutoMLJob(f"sagemaker.CreateAutoMLJobV2: S3DataType "
+                                           f"{source['S3DataType']} is not read by the local backend")
+            ctype = (ch.get("ContentType") or "text/csv;header=present").replace(" ", "").lower()
+            if ctype not in CSV_TYPES and ctype != PARQUET_TYPE:
+                raise ValidationException(f"ContentType {ch.get('ContentType')} is not supported: use "
+                                          f"text/csv;header=present or {PARQUET_TYPE}.")
+
+    def _spawn_automl(self, name: str) -> None:
+        store = self.automl_store
+        job_dir = store.job_dir(self.region, name)
+        job_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPO_ROOT, env.get("PYTHONPATH")]))
+        # one "instance" per job: OpenMP pools (histogram gradient boosting, XGBoost) of one
+        # thread, which also spares the other jobs of the machine the pools' busy-waiting
+        env.setdefault("OMP_NUM_THREADS", "1")
+        try:
+            with open(job_dir / "automl.log", "ab") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-c", _BOOTSTRAP, str(self.home), self.region, self.account_id, name],
+                    cwd=job_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, close_fds=True)
+        except OSError as exc:
+            store.update(self.account_id, self.region, name, status="Failed", secondary="Failed",
+                         end_time=time.time(),
+                         failure_reason=f"InternalServerError: cannot start the local AutoML process: {exc}")
+            return
+        store.set_process(self.account_id, self.region, name, proc.pid)
+        threading.Thread(target=proc.wait, name=f"reap-automl-{name}", daemon=True).start()
+
+    # -- DescribeAutoMLJobV2 ----------------------------------------------------------------
+    @operation
+    def describe_auto_ml_job_v2(self, AutoMLJobName: str) -> dict:
+        rec = self.automl_store.get(self.account_id, self.region, AutoMLJobName)
+        if rec is None:
+            raise _not_found(AutoMLJobName)
+        req = rec["request"]
+        out = {"AutoMLJobName": rec["name"], "AutoMLJobArn": rec["arn"],
+               "AutoMLJobInputDataConfig": req["AutoMLJobInputDataConfig"],
+               "OutputDataConfig": req["OutputDataConfig"], "RoleArn": req["RoleArn"]}
+        resolved = rec["resolved"]
+        metric = (req.get("AutoMLJobObjective") or {}).get("MetricName") or (resolved or {}).get("MetricName")
+        if metric:
+            out["AutoMLJobObjective"] = {"MetricName": metric}
+        out["AutoMLProblemTypeConfig"] = req["AutoMLProblemTypeConfig"]
+        out["AutoMLProblemTypeConfigName"] = "Tabular"
+        out["CreationTime"] = _dt(rec["creation_time"])
+        if rec["end_time"] is not None:
+            out["EndTime"] = _dt(rec["end_time"])
+        out["LastModifiedTime"] = _dt(rec["last_modified"])
+        if rec["failure_reason"]:
+            out["FailureReason"] = rec["failure_reason"]
+        candidates = self.automl_store.candidates(self.account_id, self.region, rec["name"])
+        failed = [c for c in candidates if c["status"] == "Failed"]
+        if failed:
+            out["PartialFailureReasons"] = [{"PartialFailureMessage": f"{c['name']}: {c['failure_reason']}"}
+                                            for c in failed[:5]]
+        best = self._best_candidate(candidates, metric)
+        if best is not None:
+            out["BestCandidate"] = self._candidate(rec, best, metric)
+        out["AutoMLJobStatus"] = rec["status"]
+        out["AutoMLJobSecondaryStatus"] = rec["secondary"]
+        if resolved:
+            out["ResolvedAttributes"] = {
+                "AutoMLJobObjective": {"MetricName": resolved["MetricName"]},
+                "CompletionCriteria": resolved["CompletionCriteria"],
+                "AutoMLProblemTypeResolvedAttributes": {
+                    "TabularResolvedAttributes": {"ProblemType": resolved["ProblemType"]}}}
+        for key in ("ModelDeployConfig", "DataSplitConfig", "SecurityConfig", "AutoMLComputeConfig"):
+            if req.get(key):
+                out[key] = req[key]
+        return out
+
+    @staticmethod
+    def _best_candidate(candidates: list[dict], metric: str | None) -> dict | None:
+        done = [c for c in candidates if c["status"] == "Completed" and c["objective"] is not None]
+        if not done or metric is None:
+            return None
+        return (min if metric in MINIMIZE else max)(done, key=lambda c: c["objective"])
+
+    def _candidate(self, job: dict, cand: dict, metric: str | None) -> dict:
+        out = {"CandidateName": cand["name"]}
+        if cand["objective"] is not None and metric:
+            out["FinalAutoMLJobObjectiveMetric"] = {
+                "Type": "Minimize" if metric in MINIMIZE else "Maximize", "MetricName": metric,
+                "Value": cand["objective"], "StandardMetricName": metric}
+        out["ObjectiveStatus"] = {"Completed": "Succeeded", "Failed": "Failed"}.get(cand["status"], "Pending")
+        out["CandidateSteps"] = [{
+            "CandidateStepType": "AWS::SageMaker::TrainingJob",
+            "CandidateStepArn": self.arn(f"training-job/{cand['name']}"),
+            "CandidateStepName": cand["name"]}]
+        out["CandidateStatus"] = cand["status"]
+        if cand["containers"]:
+            out["InferenceContainers"] = cand["containers"]
+        out["CreationTime"] = _dt(cand["creation_time"])
+        if cand["end_time"] is not None:
+            out["EndTime"] = _dt(cand["end_time"])
+        out["LastModifiedTime"] = _dt(cand["last_modified"])
+        if cand["failure_reason"]:
+            out["FailureReason"] = cand["failure_reason"]
+        if cand["metrics"]:
+            out["CandidateProperties"] = {"CandidateMetrics": [
+                {"MetricName": k, "StandardMetricName": k, "Value": v, "Set": "Validation"}
+                if k != "LogLoss" else {"StandardMetricName": k, "Value": v, "Set": "Validation"}
+                for k, v in cand["metrics"].items()]}
+        return out
+
+    # -- ListCandidatesForAutoMLJob ---------------------------------------------------------
+    @operation
+    def list_candidates_for_auto_ml_job(self, AutoMLJobName: str, StatusEquals: str | None = None,
+                                        CandidateNameEquals: str | None = None,
+                                        SortOrder: str | None = None, SortBy: str | None = None,
+                                        MaxResults: int | None = None, NextToken: str | None = None) -> dict:
+        rec = self.automl_store.get(self.account_id, self.region, AutoMLJobName)
+        if rec is None:
+            raise _not_found(AutoMLJobName)
+        metric = (rec["request"].get("AutoMLJobObjective") or {}).get("MetricName") or \
+            (rec["resolved"] or {}).get("MetricName")
+        cands = self.automl_store.candidates(self.account_id, self.region, rec["name"])
+        if StatusEquals:
+            cands = [c for c in cands if c["status"] == StatusEquals]
+        if CandidateNameEquals:
+            cands = [c for c in cands if c["name"] == CandidateNameEquals]
+        sort_by = SortBy or "CreationTime"
+        if sort_by == "FinalObjectiveMetricValue":
+            cands = [c for c in cands if c["objective"] is not None]
+        key = {"CreationTime": lambda c: (c["creation_time"], c["seq"]),
+               "Status": lambda c: (c["status"], c["seq"]),
+               "FinalObjectiveMetricValue": lambda c: (c["objective"], c["seq"])}[sort_by]
+        cands.sort(key=key, reverse=(SortOrder == "Descending"))
+        page, token = _page(cands, NextToken, MaxResults)
+        out = {"Candidates": [self._candidate(rec, c, metric) for c in page]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    # -- StopAutoMLJob ----------------------------------------------------------------------
+    @operation
+    def stop_auto_ml_job(self, AutoMLJobName: str) -> dict:
+        before = self.automl_store.request_stop(self.account_id, self.region, AutoMLJobName)
+        if before is None:
+            raise _not_found(AutoMLJobName)
+        if before not in ACTIVE:
+            raise ValidationException(f"The AutoML job {AutoMLJobName} is in status {before} and "
+                                      f"cannot be stopped.")
+        return {}
+
+    # -- ListAutoMLJobs ---------------------------------------------------------------------
+    @operation
+    def list_auto_ml_jobs(self, CreationTimeAfter=None, CreationTimeBefore=None,
+                          LastModifiedTimeAfter=None, LastModifiedTimeBefore=None,
+                          NameContains: str | None = None, StatusEquals: str | None = None,
+                          SortOrder: str | None = None, SortBy: str | None = None,
+                          MaxResults: int | None = None, NextToken: str | None = None) -> dict:
+        jobs = self.automl_store.all(self.account_id, self.region)
+        if NameContains:
+            jobs = [j for j in jobs if NameContains in j["name"]]
+        if StatusEquals:
+            jobs = [j for j in jobs if j["status"] == StatusEquals]
+        for bound, col, after in ((CreationTimeAfter, "creation_time", True),
+                                  (CreationTimeBefore, "creation_time", False),
+                                  (LastModifiedTimeAfter, "last_modified", True),
+                                  (LastModifiedTimeBefore, "last_modified", False)):
+            if bound is not None:
+                t = _ts(bound)
+                jobs = [j for j in jobs if (j[col] > t if after else j[col] < t)]
+        key = {"Name": lambda j: (j["name"],), "Status": lambda j: (j["status"], j["name"]),
+               "CreationTime": lambda j: (j["creation_time"], j["name"])}[SortBy or "Name"]
+        jobs.sort(key=key, reverse=(SortOrder or "Descending") == "Descending")
+        page, token = _page(jobs, NextToken, MaxResults)
+        summaries = []
+        for j in page:
+            s = {"AutoMLJobName": j["name"], "AutoMLJobArn": j["arn"], "AutoMLJobStatus": j["status"],
+                 "AutoMLJobSecondaryStatus": j["secondary"], "CreationTime": _dt(j["creation_time"])}
+            if j["end_time"] is not None:
+                s["EndTime"] = _dt(j["end_time"])
+            s["LastModifiedTime"] = _dt(j["last_modified"])
+            if j["failure_reason"]:
+                s["FailureReason"] = j["failure_reason"]
+            summaries.append(s)
+        out = {"AutoMLJobSummaries": summaries}
+        if token:
+            out["NextToken"] = token
+        return out
+
+
+__all__ = ["AutoMLJobs", "AutoMLStore", "DEFAULT_OBJECTIVE", "UnsupportedAutoMLJob"]

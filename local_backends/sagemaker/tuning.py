@@ -1,0 +1,547 @@
+"""SageMaker hyperparameter tuning jobs: CreateHyperParameterTuningJob,
+DescribeHyperParameterTuningJob, ListTrainingJobsForHyperParameterTuningJob,
+StopHyperParameterTuningJob, ListHyperParameterTuningJobs.
+
+``CreateHyperParameterTuningJob`` checks the request, records the job and starts the
+tuner in its own detached process (it survives the caller, as the job does on AWS). The
+tuner (:class:`.tuning_runner.Tuner`) asks the strategy (:mod:`.tuning_strategies`) for
+combinations and runs each as a real training job through the backend's own operations
+(``create_training_job`` / ``describe_training_job`` / ``stop_training_job``, the AWS
+shapes), named ``<tuning-job>-NNN-<8 hex>`` as AWS names them, at most
+``MaxParallelTrainingJobs`` at a time. A trial's objective is the value of the objective
+metric in its ``FinalMetricDataList``.
+
+Intermediate objective values (for ``TrainingJobEarlyStoppingType: Auto`` and for
+Hyperband) are the successive matches of the objective's metric regex in the trial's
+CloudWatch Logs stream (``/aws/sagemaker/TrainingJobs``) — the lines AWS derives the
+training job's metrics from — read as the job runs. Early stopping follows AWS's median
+rule (:func:`.tuning_strategies.median_rule_stops`); a trial stopped early is ``Stopped``
+and keeps the objective value it had reached.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from local_backends.core.base import operation
+from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse,
+                                        ResourceNotFound, ValidationException)
+from local_backends.core.processes import process_alive, process_token
+from local_backends.core.state import SqliteStore, decode_token, encode_token
+
+from . import container, xgboost_algo
+from .tuning_strategies import RangeError, make_strategy, parse_ranges
+
+_REPO_ROOT = str(Path(__file__).resolve().parents[2])
+ACTIVE = ("InProgress", "Stopping")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tuning_jobs (
+    account        TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    arn            TEXT NOT NULL,
+    request        TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    failure_reason TEXT,
+    completion     TEXT,              -- TuningJobCompletionDetails as JSON
+    creation_time  REAL NOT NULL,
+    last_modified  REAL NOT NULL,
+    end_time       REAL,
+    pid            INTEGER,
+    pid_token      TEXT,
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account, region, name)
+);
+CREATE TABLE IF NOT EXISTS tuning_trials (
+    account        TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    tuning_job     TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    name           TEXT NOT NULL,
+    arn            TEXT NOT NULL,
+    tuned          TEXT NOT NULL,     -- TunedHyperParameters as JSON
+    status         TEXT NOT NULL,
+    objective_status TEXT NOT NULL,
+    objective      REAL,
+    failure_reason TEXT,
+    creation_time  REAL NOT NULL,
+    start_time     REAL,
+    end_time       REAL,
+    early_stopped  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account, region, tuning_job, seq)
+);
+"""
+
+_BOOTSTRAP = (
+    "import sys\n"
+    "from local_backends.sagemaker.tuning_runner import tuner_main\n"
+    "sys.exit(tuner_main(sys.argv[1:]))\n"
+)
+
+
+class UnsupportedTuningJob(NotImplementedByBackend):
+    """A tuning-job feature the local backend does not run (warm start, several definitions)."""
+
+    def __init__(self, message: str) -> None:
+        NotImplementedError.__init__(self, message)
+        self.service, self.operation, self.backend = "sagemaker", "CreateHyperParameterTuningJob", "local"
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+
+
+def _ts(value) -> float:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    return float(value)
+
+
+def _not_found(name: str) -> ResourceNotFound:
+    return ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+class TuningStore:
+    """Tuning jobs and their trials, in ``<home>/sagemaker/tuning.sqlite3``."""
+
+    def __init__(self, home: Path) -> None:
+        self.root = Path(home) / "sagemaker"
+        self.db = SqliteStore(self.root / "tuning.sqlite3", SCHEMA)
+
+    def job_dir(self, region: str, name: str) -> Path:
+        return self.root / "tuning-jobs" / region / name
+
+    def insert(self, account: str, region: str, name: str, arn: str, request: dict, now: float) -> bool:
+        with self.db.transaction() as db:
+            if db.execute("SELECT 1 FROM tuning_jobs WHERE account=? AND region=? AND name=?",
+                          (account, region, name)).fetchone():
+                return False
+            db.execute("INSERT INTO tuning_jobs (account, region, name, arn, request, status, "
+                       "creation_time, last_modified) VALUES (?,?,?,?,?,?,?,?)",
+                       (account, region, name, arn, json.dumps(request), "InProgress", now, now))
+        return True
+
+    def get(self, account: str, region: str, name: str) -> dict | None:
+        row = self.db.query_one("SELECT * FROM tuning_jobs WHERE account=? AND region=? AND name=?",
+                                (account, region, name))
+        if row is not None and row["status"] in ACTIVE and not self._alive(row):
+            row = self._reap(account, region, name) or row
+        return _record(row)
+
+    def all(self, account: str, region: str) -> list[dict]:
+        names = [r["name"] for r in self.db.query(
+            "SELECT name FROM tuning_jobs WHERE account=? AND region=?", (account, region))]
+        return [rec for rec in (self.get(account, region, n) for n in names) if rec is not None]
+
+    def update(self, account: str, region: str, name: str, **fields) -> None:
+        fields.setdefault("last_modified", time.time())
+        cols = ", ".join(f"{k}=?" for k in fields)
+        values = [json.dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
+        with self.db.transaction() as db:
+            db.execute(f"UPDATE tuning_jobs SET {cols} WHERE account=? AND region=? AND name=?",
+                       (*values, account, region, name))
+
+    def request_stop(self, account: str, region: str, name: str) -> str | None:
+        with self.db.transaction() as db:
+            row = db.execute("SELECT status FROM tuning_jobs WHERE account=? AND region=? AND name=?",
+                             (account, region, name)).fetchone()
+            if row is None:
+                return None
+            if row["status"] == "InProgress":
+                db.execute("UPDATE tuning_jobs SET status='Stopping', stop_requested=1, last_modified=?"
+                           " WHERE account=? AND region=? AND name=?", (time.time(), account, region, name))
+            return row["status"]
+
+    def stop_requested(self, account: str, region: str, name: str) -> bool:
+        row = self.db.query_one("SELECT stop_requested FROM tuning_jobs WHERE account=? AND region=? "
+                                "AND name=?", (account, region, name))
+        return bool(row and row["stop_requested"])
+
+    # -- trials ----------------------------------------------------------------------------
+    def put_trial(self, account: str, region: str, tuning_job: str, seq: int, **fields) -> None:
+        fields = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in fields.items()}
+        with self.db.transaction() as db:
+            exists = db.execute("SELECT 1 FROM tuning_trials WHERE account=? AND region=? AND "
+                                "tuning_job=? AND seq=?", (account, region, tuning_job, seq)).fetchone()
+            if exists:
+                cols = ", ".join(f"{k}=?" for k in fields)
+                db.execute(f"UPDATE tuning_trials SET {cols} WHERE account=? AND region=? AND "
+                           f"tuning_job=? AND seq=?", (*fields.values(), account, region, tuning_job, seq))
+            else:
+                fields.update(account=account, region=region, tuning_job=tuning_job, seq=seq)
+                cols = ", ".join(fields)
+                db.execute(f"INSERT INTO tuning_trials ({cols}) VALUES ({','.join('?' * len(fields))})",
+                           tuple(fields.values()))
+        with self.db.transaction() as db:
+            db.execute("UPDATE tuning_jobs SET last_modified=? WHERE account=? AND region=? AND name=?",
+                       (time.time(), account, region, tuning_job))
+
+    def trials(self, account: str, region: str, tuning_job: str) -> list[dict]:
+        rows = self.db.query("SELECT * FROM tuning_trials WHERE account=? AND region=? AND tuning_job=? "
+                             "ORDER BY seq", (account, region, tuning_job))
+        out = []
+        for row in rows:
+            rec = dict(row)
+            rec["tuned"] = json.loads(rec["tuned"])
+            out.append(rec)
+        return out
+
+    # -- liveness --------------------------------------------------------------------------
+    def _alive(self, row) -> bool:
+        if row["pid"] is None:
+            return time.time() - row["creation_time"] < 60
+        return process_alive(row["pid"], row["pid_token"])
+
+    def _reap(self, account: str, region: str, name: str):
+        now = time.time()
+        with self.db.transaction() as db:
+            row = db.execute("SELECT * FROM tuning_jobs WHERE account=? AND region=? AND name=?",
+                             (account, region, name)).fetchone()
+            if row is None or row["status"] not in ACTIVE or self._alive(row):
+                return row
+            reason = (f"InternalServerError: the local tuner process (pid {row['pid']}) ended without "
+                      f"reporting a result" if row["pid"] else
+                      "InternalServerError: the local tuner process never started")
+            db.execute("UPDATE tuning_jobs SET status='Failed', failure_reason=?, end_time=?, "
+                       "last_modified=? WHERE account=? AND region=? AND name=?",
+                       (reason, now, now, account, region, name))
+            return db.execute("SELECT * FROM tuning_jobs WHERE account=? AND region=? AND name=?",
+                              (account, region, name)).fetchone()
+
+
+def _record(row) -> dict | None:
+    if row is None:
+        return None
+    rec = dict(row)
+    rec["request"] = json.loads(rec["request"])
+    rec["completion"] = json.loads(rec["completion"]) if rec["completion"] else None
+    return rec
+
+
+# ---------------------------------------------------------------------------------------
+def objective_metrics(definition: dict) -> list[str]:
+    """The metric names a training-job definition reports (its regexes, or built-in XGBoost's)."""
+    spec = definition.get("AlgorithmSpecification") or {}
+    names = [m["Name"] for m in spec.get("MetricDefinitions") or []]
+    if not names:
+        try:
+            algorithm = container.resolve_algorithm(spec, definition.get("StaticHyperParameters") or {})
+        except container.UnsupportedAlgorithm:
+            return names
+        if algorithm.kind == "xgboost":
+            names = [m["Name"] for m in xgboost_algo.metric_definitions()]
+    return names
+
+
+def trial_job_name(tuning_job: str, seq: int, params: dict[str, str]) -> str:
+    """``<tuning-job>-NNN-<8 hex>``, as AWS names a tuning job's training jobs."""
+    digest = hashlib.sha1(json.dumps([tuning_job, seq, params], sort_keys=True).encode()).hexdigest()
+    return f"{tuning_job}-{seq:03d}-{digest[:8]}"
+
+
+class TuningJobs:
+    """The hyperparameter-tuning-job operations of the local SageMaker backend (a mixin)."""
+
+    _tuning_store: TuningStore | None = None
+
+    @property
+    def tuning_store(self) -> TuningStore:
+        if self._tuning_store is None:
+            self._tuning_store = TuningStore(self.home)
+        return self._tuning_store
+
+    # -- CreateHyperParameterTuningJob ---------------------------------------------------
+    @operation
+    def create_hyper_parameter_tuning_job(self, HyperParameterTuningJobName: str,
+                                          HyperParameterTuningJobConfig: dict,
+                                          TrainingJobDefinition: dict | None = None,
+                                          TrainingJobDefinitions: list | None = None,
+                                          WarmStartConfig: dict | None = None,
+                                          Tags: list | None = None,
+                                          Autotune: dict | None = None) -> dict:
+        name = HyperParameterTuningJobName
+        config = dict(HyperParameterTuningJobConfig)
+        if TrainingJobDefinitions:
+            raise UnsupportedTuningJob("sagemaker.CreateHyperParameterTuningJob: several "
+                                       "TrainingJobDefinitions are not run by the local backend "
+                                       "(give one TrainingJobDefinition)")
+        if WarmStartConfig or Autotune:
+            raise UnsupportedTuningJob("sagemaker.CreateHyperParameterTuningJob: WarmStartConfig and "
+                                       "Autotune are not run by the local backend")
+        if TrainingJobDefinition is None:
+            raise ValidationException("Either TrainingJobDefinition or TrainingJobDefinitions must "
+                                      "be specified.")
+        definition = dict(TrainingJobDefinition)
+        self._check_tuning_request(config, definition)
+        config.setdefault("TrainingJobEarlyStoppingType", "Off")
+        request = _jsonable({"HyperParameterTuningJobConfig": config,
+                             "TrainingJobDefinition": definition, "Tags": Tags or []})
+        arn = self.arn(f"hyper-parameter-tuning-job/{name}")
+        store = self.tuning_store
+        if not store.insert(self.account_id, self.region, name, arn, request, time.time()):
+            raise ResourceInUse(f"Hyperparameter tuning job {name} already exists ({arn}).")
+        self._spawn_tuner(name)
+        return {"HyperParameterTuningJobArn": arn}
+
+    def _check_tuning_request(self, config: dict, definition: dict) -> None:
+        static = definition.get("StaticHyperParameters") or {}
+        spec = definition.get("AlgorithmSpecification") or {}
+        if not spec.get("TrainingImage") and not spec.get("AlgorithmName"):
+            raise ValidationException("Either AlgorithmName or TrainingImage must be specified in "
+                                      "AlgorithmSpecification.")
+        try:
+            container.resolve_algorithm(spec, static)
+        except container.UnsupportedAlgorithm as exc:
+            raise UnsupportedTuningJob(f"sagemaker.CreateHyperParameterTuningJob: {exc}") from None
+        objective = config.get("HyperParameterTuningJobObjective") or definition.get("TuningObjective")
+        if not objective:
+            raise ValidationException("HyperParameterTuningJobObjective must be specified.")
+        available = objective_metrics(definition)
+        if objective["MetricName"] not in available:
+            raise ValidationException(
+                f"The objective metric for the hyperparameter tuning job, [{objective['MetricName']}], "
+                f"is not one of the metric definitions of the training job definition: "
+                f"{available or '[] (define it in AlgorithmSpecification.MetricDefinitions)'}.")
+        ranges = config.get("ParameterRanges") or definition.get("HyperParameterRanges")
+        try:
+            parsed = parse_ranges(ranges)
+        except RangeError as exc:
+            raise ValidationException(str(exc)) from None
+        both = sorted({r.name for r in parsed} & set(static))
+        if both:
+            raise ValidationException(f"Hyperparameters {both} are both static and tunable: a "
+                                      f"hyperparameter is either one or the other.")
+        limits = config["ResourceLimits"]
+        strategy = config["Strategy"]
+        if strategy != "Grid" and not limits.get("MaxNumberOfTrainingJobs"):
+            raise ValidationException("ResourceLimits.MaxNumberOfTrainingJobs must be specified "
+                                      "unless the strategy is Grid.")
+        if strategy == "Hyperband" and config.get("TrainingJobEarlyStoppingType", "Off") != "Off":
+            raise ValidationException("TrainingJobEarlyStoppingType must be Off when the strategy is "
+                                      "Hyperband (Hyperband stops training jobs itself).")
+        try:
+            make_strategy({**config, "ParameterRanges": ranges,
+                           "HyperParameterTuningJobObjective": objective}, static)
+        except RangeError as exc:
+            raise ValidationException(str(exc)) from None
+        for ch in definition.get("InputDataConfig") or []:
+            if "S3DataSource" not in (ch.get("DataSource") or {}):
+                raise UnsupportedTuningJob("sagemaker.CreateHyperParameterTuningJob: only S3 data "
+                                           "sources run locally")
+
+    def _spawn_tuner(self, name: str) -> None:
+        store = self.tuning_store
+        job_dir = store.job_dir(self.region, name)
+        job_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPO_ROOT, env.get("PYTHONPATH")]))
+        try:
+            with open(job_dir / "tuner.log", "ab") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-c", _BOOTSTRAP, str(self.home), self.region, self.account_id, name],
+                    cwd=job_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+        except OSError as exc:
+            store.update(self.account_id, self.region, name, status="Failed", end_time=time.time(),
+                         failure_reason=f"InternalServerError: cannot start the local tuner: {exc}")
+            return
+        store.update(self.account_id, self.region, name, pid=proc.pid, pid_token=process_token(proc.pid))
+        threading.Thread(target=proc.wait, name=f"reap-tuner-{name}", daemon=True).start()
+
+    # -- DescribeHyperParameterTuningJob -------------------------------------------------
+    @operation
+    def describe_hyper_parameter_tuning_job(self, HyperParameterTuningJobName: str) -> dict:
+        rec = self.tuning_store.get(self.account_id, self.region, HyperParameterTuningJobName)
+        if rec is None:
+            raise _not_found(HyperParameterTuningJobName)
+        trials = self.tuning_store.trials(self.account_id, self.region, rec["name"])
+        req = rec["request"]
+        out = {
+            "HyperParameterTuningJobName": rec["name"],
+            "HyperParameterTuningJobArn": rec["arn"],
+            "HyperParameterTuningJobConfig": req["HyperParameterTuningJobConfig"],
+            "TrainingJobDefinition": req["TrainingJobDefinition"],
+            "HyperParameterTuningJobStatus": rec["status"],
+            "CreationTime": _dt(rec["creation_time"]),
+            "LastModifiedTime": _dt(rec["last_modified"]),
+            "TrainingJobStatusCounters": _status_counters(trials),
+            "ObjectiveStatusCounters": _objective_counters(trials),
+        }
+        if rec["end_time"] is not None:
+            out["HyperParameterTuningEndTime"] = _dt(rec["end_time"])
+        best = _best(trials, req)
+        if best is not None:
+            out["BestTrainingJob"] = self._trial_summary(best, req)
+        if rec["failure_reason"]:
+            out["FailureReason"] = rec["failure_reason"]
+        if rec["completion"]:
+            details = dict(rec["completion"])
+            if "ConvergenceDetectedTime" in details:
+                details["ConvergenceDetectedTime"] = _dt(details["ConvergenceDetectedTime"])
+            out["TuningJobCompletionDetails"] = details
+        end = rec["end_time"] or time.time()
+        out["ConsumedResources"] = {"RuntimeInSeconds": max(0, int(end - rec["creation_time"]))}
+        return out
+
+    def _trial_summary(self, trial: dict, request: dict) -> dict:
+        out = {"TrainingJobName": trial["name"], "TrainingJobArn": trial["arn"],
+               "TuningJobName": trial["tuning_job"], "CreationTime": _dt(trial["creation_time"])}
+        if trial["start_time"] is not None:
+            out["TrainingStartTime"] = _dt(trial["start_time"])
+        if trial["end_time"] is not None:
+            out["TrainingEndTime"] = _dt(trial["end_time"])
+        out["TrainingJobStatus"] = trial["status"]
+        out["TunedHyperParameters"] = trial["tuned"]
+        if trial["failure_reason"]:
+            out["FailureReason"] = trial["failure_reason"]
+        if trial["objective"] is not None:
+            objective = objective_of(request)
+            out["FinalHyperParameterTuningJobObjectiveMetric"] = {
+                "Type": objective["Type"], "MetricName": objective["MetricName"],
+                "Value": trial["objective"]}
+        out["ObjectiveStatus"] = trial["objective_status"]
+        return out
+
+    # -- ListTrainingJobsForHyperParameterTuningJob --------------------------------------
+    @operation
+    def list_training_jobs_for_hyper_parameter_tuning_job(
+            self, HyperParameterTuningJobName: str, NextToken: str | None = None,
+            MaxResults: int | None = None, StatusEquals: str | None = None,
+            SortBy: str | None = None, SortOrder: str | None = None) -> dict:
+        rec = self.tuning_store.get(self.account_id, self.region, HyperParameterTuningJobName)
+        if rec is None:
+            raise _not_found(HyperParameterTuningJobName)
+        trials = self.tuning_store.trials(self.account_id, self.region, rec["name"])
+        if StatusEquals:
+            trials = [t for t in trials if t["status"] == StatusEquals]
+        sort_by = SortBy or "Name"
+        if sort_by == "FinalObjectiveMetricValue":
+            # AWS lists only the training jobs that returned an objective metric
+            trials = [t for t in trials if t["objective"] is not None]
+        key = {"Name": lambda t: (t["name"],),
+               "CreationTime": lambda t: (t["creation_time"], t["seq"]),
+               "Status": lambda t: (t["status"], t["name"]),
+               "FinalObjectiveMetricValue": lambda t: (t["objective"], t["name"])}[sort_by]
+        trials.sort(key=key, reverse=(SortOrder == "Descending"))
+        page, token = _page(trials, NextToken, MaxResults)
+        out = {"TrainingJobSummaries": [self._trial_summary(t, rec["request"]) for t in page]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    # -- StopHyperParameterTuningJob -----------------------------------------------------
+    @operation
+    def stop_hyper_parameter_tuning_job(self, HyperParameterTuningJobName: str) -> dict:
+        before = self.tuning_store.request_stop(self.account_id, self.region, HyperParameterTuningJobName)
+        if before is None:
+            raise _not_found(HyperParameterTuningJobName)
+        if before not in ACTIVE:
+            raise ValidationException(f"The hyperparameter tuning job {HyperParameterTuningJobName} "
+                                      f"is in status {before} and cannot be stopped.")
+        return {}
+
+    # -- ListHyperParameterTuningJobs ----------------------------------------------------
+    @operation
+    def list_hyper_parameter_tuning_jobs(self, NextToken: str | None = None, MaxResults: int | None = None,
+                                         SortBy: str | None = None, SortOrder: str | None = None,
+                                         NameContains: str | None = None, CreationTimeAfter=None,
+                                         CreationTimeBefore=None, LastModifiedTimeAfter=None,
+                                         LastModifiedTimeBefore=None, StatusEquals: str | None = None) -> dict:
+        jobs = self.tuning_store.all(self.account_id, self.region)
+        if NameContains:
+            jobs = [j for j in jobs if NameContains in j["name"]]
+        if StatusEquals:
+            jobs = [j for j in jobs if j["status"] == StatusEquals]
+        for bound, col, after in ((CreationTimeAfter, "creation_time", True),
+                                  (CreationTimeBefore, "creation_time", False),
+                                  (LastModifiedTimeAfter, "last_modified", True),
+                                  (LastModifiedTimeBefore, "last_modified", False)):
+            if bound is not None:
+                t = _ts(bound)
+                jobs = [j for j in jobs if (j[col] > t if after else j[col] < t)]
+        key = {"Name": lambda j: (j["name"],), "Status": lambda j: (j["status"], j["name"]),
+               "CreationTime": lambda j: (j["creation_time"], j["name"])}[SortBy or "Name"]
+        jobs.sort(key=key, reverse=(SortOrder == "Descending"))
+        page, token = _page(jobs, NextToken, MaxResults)
+        summaries = []
+        for j in page:
+            trials = self.tuning_store.trials(self.account_id, self.region, j["name"])
+            config = j["request"]["HyperParameterTuningJobConfig"]
+            s = {"HyperParameterTuningJobName": j["name"], "HyperParameterTuningJobArn": j["arn"],
+                 "HyperParameterTuningJobStatus": j["status"], "Strategy": config["Strategy"],
+                 "CreationTime": _dt(j["creation_time"])}
+            if j["end_time"] is not None:
+                s["HyperParameterTuningEndTime"] = _dt(j["end_time"])
+            s["LastModifiedTime"] = _dt(j["last_modified"])
+            s["TrainingJobStatusCounters"] = _status_counters(trials)
+            s["ObjectiveStatusCounters"] = _objective_counters(trials)
+            s["ResourceLimits"] = config["ResourceLimits"]
+            summaries.append(s)
+        out = {"HyperParameterTuningJobSummaries": summaries}
+        if token:
+            out["NextToken"] = token
+        return out
+
+
+def _page(items: list, token: str | None, max_results: int | None) -> tuple[list, str | None]:
+    offset = 0
+    if token is not None:
+        state = decode_token(token)
+        if state is None or not isinstance(state.get("offset"), int):
+            raise ValidationException(f"Invalid pagination token because \"{token}\".")
+        offset = state["offset"]
+    limit = max_results or 10
+    nxt = encode_token({"offset": offset + limit}) if offset + limit < len(items) else None
+    return items[offset:offset + limit], nxt
+
+
+def objective_of(request: dict) -> dict:
+    config = request["HyperParameterTuningJobConfig"]
+    return config.get("HyperParameterTuningJobObjective") or request["TrainingJobDefinition"]["TuningObjective"]
+
+
+def _status_counters(trials: list[dict]) -> dict:
+    out = {"Completed": 0, "InProgress": 0, "RetryableError": 0, "NonRetryableError": 0, "Stopped": 0}
+    for t in trials:
+        if t["status"] in ACTIVE:
+            out["InProgress"] += 1
+        elif t["status"] == "Failed":
+            retryable = (t["failure_reason"] or "").startswith("InternalServerError")
+            out["RetryableError" if retryable else "NonRetryableError"] += 1
+        elif t["status"] in out:
+            out[t["status"]] += 1
+    return out
+
+
+def _objective_counters(trials: list[dict]) -> dict:
+    out = {"Succeeded": 0, "Pending": 0, "Failed": 0}
+    for t in trials:
+        out[t["objective_status"]] += 1
+    return out
+
+
+def _best(trials: list[dict], request: dict) -> dict | None:
+    scored = [t for t in trials if t["objective"] is not None and t["objective_status"] == "Succeeded"]
+    if not scored:
+        return None
+    maximize = objective_of(request)["Type"] == "Maximize"
+    return (max if maximize else min)(scored, key=lambda t: t["objective"])
