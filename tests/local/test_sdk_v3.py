@@ -1,0 +1,89 @@
+"""The SageMaker Python SDK v3 (sagemaker-core resources) runs unmodified on the local
+backend, handed nothing but ``session.boto3_session``."""
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import time
+
+import pytest
+
+from aws_ml import datasets, serving
+
+pytest.importorskip("sagemaker.core.resources")
+pytestmark = pytest.mark.slow
+NUMERIC = ["num_vehicles_involved", "num_injuries", "num_witnesses", "injury_claim", "vehicle_claim",
+           "total_claim_amount", "incident_hour"]
+
+
+@pytest.fixture
+def sdk_session(local_session):
+    # sagemaker-core caches one client per process and region: make it this session's.
+    import sagemaker.core.utils.utils as core_utils
+    client_cls = getattr(core_utils, "SageMakerClient", None)
+    if client_cls is not None and hasattr(client_cls, "_instances"):
+        client_cls._instances.clear()
+    yield local_session
+    if client_cls is not None and hasattr(client_cls, "_instances"):
+        client_cls._instances.clear()
+
+
+def _model_tar() -> bytes:
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    claims = datasets.load("fraud/claims")
+    model = LogisticRegression(max_iter=500).fit(claims[NUMERIC], claims["fraud"])
+    buf, raw = io.BytesIO(), io.BytesIO()
+    joblib.dump(model, raw)
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("model.joblib")
+        info.size = len(raw.getvalue())
+        tar.addfile(info, io.BytesIO(raw.getvalue()))
+    return buf.getvalue()
+
+
+def test_endpoint_invoke_through_sagemaker_core(sdk_session):
+    from sagemaker.core.resources import Endpoint
+
+    s3 = sdk_session.client("s3")
+    s3.create_bucket(Bucket="sdk-models")
+    s3.put_object(Bucket="sdk-models", Key="fraud/model.tar.gz", Body=_model_tar())
+    name = serving.deploy(sdk_session, "s3://sdk-models/fraud/model.tar.gz", name="sdk-endpoint")
+    try:
+        endpoint = Endpoint.get(endpoint_name=name, session=sdk_session.boto3_session, region="us-east-1")
+        assert endpoint.endpoint_status == "InService"
+        row = datasets.load("fraud/claims")[NUMERIC].iloc[0]
+        out = endpoint.invoke(body=",".join(str(v) for v in row), content_type="text/csv",
+                              session=sdk_session.boto3_session, region="us-east-1")
+        assert json.loads(out.body.read()) in ([0], [1])  # the scikit-learn container answers JSON
+    finally:
+        serving.delete(sdk_session, name)
+
+
+def test_feature_group_through_sagemaker_core(sdk_session):
+    from sagemaker.core.resources import FeatureGroup
+    from sagemaker.core.shapes import FeatureDefinition, FeatureValue, OnlineStoreConfig
+
+    bs = sdk_session.boto3_session
+    fg = FeatureGroup.create(
+        feature_group_name="sdk-claims", record_identifier_feature_name="policy_id",
+        event_time_feature_name="event_time",
+        feature_definitions=[FeatureDefinition(feature_name="policy_id", feature_type="Integral"),
+                             FeatureDefinition(feature_name="event_time", feature_type="String"),
+                             FeatureDefinition(feature_name="total_claim_amount", feature_type="Fractional")],
+        online_store_config=OnlineStoreConfig(enable_online_store=True), session=bs, region="us-east-1")
+    for _ in range(100):
+        fg.refresh()
+        if fg.feature_group_status == "Created":
+            break
+        time.sleep(0.05)
+    assert fg.feature_group_status == "Created"
+    fg.put_record(record=[FeatureValue(feature_name="policy_id", value_as_string="7"),
+                          FeatureValue(feature_name="event_time", value_as_string="2024-01-01T00:00:00Z"),
+                          FeatureValue(feature_name="total_claim_amount", value_as_string="1234.5")],
+                  session=bs, region="us-east-1")
+    got = fg.get_record(record_identifier_value_as_string="7", session=bs, region="us-east-1")
+    values = {v.feature_name: v.value_as_string for v in got.record}
+    assert values == {"policy_id": "7", "event_time": "2024-01-01T00:00:00Z", "total_claim_amount": "1234.5"}
