@@ -43,6 +43,15 @@ class Output(str, Enum):
     text = "text"
 
 
+def _current_context():
+    """The running command's context (typer ships its own copy of click)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # a typer that uses click itself
+        from click import get_current_context
+    return get_current_context(silent=True)
+
+
 class State:
     backend: Optional[str] = None
     region: Optional[str] = None
@@ -51,6 +60,13 @@ class State:
     output: Output = Output.table
     quiet: bool = False
     debug: bool = False
+    root: object = None  # the click context of the invocation these options belong to
+
+    def active(self) -> bool:
+        """Whether the running command was invoked through the main ``aws-ml`` app (its
+        global options apply), not through a sub-app on its own."""
+        ctx = _current_context()
+        return ctx is not None and ctx.find_root() is self.root
 
     def session(self) -> Session:
         return Session(backend=self.backend, region=self.region, profile=self.profile, home=self.home)
@@ -61,6 +77,7 @@ state = State()
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     backend: Optional[str] = typer.Option(None, "--backend", envvar="AWS_ML_BACKEND",
                                           help="local | moto | localstack | aws (default: local)"),
     region: Optional[str] = typer.Option(None, "--region", help="AWS region (default: us-east-1)"),
@@ -77,6 +94,7 @@ def main_options(
         raise typer.Exit()
     state.backend, state.region, state.profile, state.home = backend, region, profile, home
     state.output, state.quiet, state.debug = output, quiet, debug
+    state.root = ctx.find_root()
 
 
 def emit(data: Any, table: Table | None = None) -> None:
@@ -180,11 +198,14 @@ def main() -> None:
     except Exception as exc:  # the CLI's one place that turns errors into a line
         if "--debug" in sys.argv:
             raise
-        import click
-        if isinstance(exc, click.exceptions.UsageError):
+        try:
+            from typer._click import exceptions as click_exceptions  # typer ships its own click
+        except ImportError:
+            from click import exceptions as click_exceptions
+        if isinstance(exc, click_exceptions.UsageError):
             exc.show()
             sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, click_exceptions.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
         err.print(f"[red]aws-ml: error:[/] {type(exc).__name__}: {exc}")

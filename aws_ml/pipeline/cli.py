@@ -37,9 +37,9 @@ def _main_state():
     """The main CLI's global options, when mounted there."""
     try:
         from aws_ml.cli import state
-        return state
     except ImportError:  # pragma: no cover - the sub-app used on its own
         return None
+    return state if state.active() else None
 
 
 def _session(backend: Optional[str]):

@@ -61,3 +61,10 @@ def test_cli_home_and_backend_info(home):
     assert "no local backend" in rows["ec2"]["local backend"]
     result = runner.invoke(app, ["--home", str(home), "--output", "json", "home"])
     assert json.loads(result.stdout)["home"] == str(home)
+
+
+def test_cli_usage_errors_exit_2(home):
+    res = run([sys.executable, "-m", "aws_ml", "--output", "xml", "home"], home)
+    assert res.returncode == 2 and "Invalid value for '--output'" in res.stderr
+    res = run([sys.executable, "-m", "aws_ml", "nosuchcmd"], home)
+    assert res.returncode == 2 and "No such command" in res.stderr
