@@ -23,6 +23,16 @@ backend_app = typer.Typer(help="Which backend serves which AWS service.", no_arg
 app.add_typer(backend_app, name="backend")
 
 
+def _mount_infra_commands() -> None:
+    """``aws-ml infra validate | deploy | diff | outputs | destroy``."""
+    from .infra_cli import app as infra_app
+
+    app.add_typer(infra_app, name="infra")
+
+
+_mount_infra_commands()
+
+
 def _mount_pipeline_commands() -> None:
     """``run``, ``status``, ``report`` and ``sections`` at the top level (``aws-ml run ...``)."""
     from .pipeline.cli import app as pipeline_app

@@ -112,6 +112,11 @@ class LocalRouter:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
+    def handlers(self) -> list[tuple[str, Any]]:
+        """The ``(event, handler)`` pairs that serve the local backends."""
+        return [("before-parameter-build", self._keep_params), ("before-call", self._answer),
+                ("creating-client-class", self._client_class)]
+
     def install(self, botocore_session) -> None:
         botocore_session.register("before-parameter-build", self._keep_params,
                                   unique_id="aws_ml.keep_params")

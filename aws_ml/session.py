@@ -79,6 +79,7 @@ class Session:
         self._mock = None
         self._server: MotoServer | None = None
         self._closed = False
+        self._activated: list = []
 
         if self.backend == "moto" and server and endpoint_url is None:
             self._server = MotoServer().start()
@@ -123,12 +124,36 @@ class Session:
         """A real boto3 resource (``s3``, ``dynamodb``, ...)."""
         return self.boto3_session.resource(service_name, **kwargs)
 
+    # -- libraries that make their own sessions ------------------------------------------
+    def activate(self) -> "Session":
+        """Serve every botocore session created from now on in this process the way this
+        one is served, as moto's ``mock_aws`` does: for libraries that build their own
+        ``boto3.Session()`` (sagemaker-core's cached clients, the SageMaker SDK's log
+        reader). Undone by :meth:`deactivate` or :meth:`close`."""
+        import botocore.handlers
+
+        if self.backend == "aws" or self._activated:
+            return self
+        self._activated = self.router.handlers()
+        botocore.handlers.BUILTIN_HANDLERS.extend(self._activated)
+        return self
+
+    def deactivate(self) -> None:
+        """Stop serving sessions created elsewhere (see :meth:`activate`)."""
+        import botocore.handlers
+
+        for entry in self._activated:
+            if entry in botocore.handlers.BUILTIN_HANDLERS:
+                botocore.handlers.BUILTIN_HANDLERS.remove(entry)
+        self._activated = []
+
     # -- life cycle --------------------------------------------------------------------
     def close(self) -> None:
-        """Stop what the session started (in-process mock, moto server)."""
+        """Stop what the session started (in-process mock, moto server, activation)."""
         if self._closed:
             return
         self._closed = True
+        self.deactivate()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/browser/setup_chromium.sh
+bash tests/infra/setup_localstack.sh   # LocalStack in its own venv (.venv-localstack/)
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip

@@ -87,3 +87,52 @@ def test_feature_group_through_sagemaker_core(sdk_session):
     got = fg.get_record(record_identifier_value_as_string="7", session=bs, region="us-east-1")
     values = {v.feature_name: v.value_as_string for v in got.record}
     assert values == {"policy_id": "7", "event_time": "2024-01-01T00:00:00Z", "total_claim_amount": "1234.5"}
+
+
+def test_ingest_dataframe_and_athena_query_helpers(sdk_session):
+    """The SDK's feature-store helpers: ``ingest_dataframe`` (PutRecord from threads) and
+    ``AthenaQuery`` over the offline store's Glue table, as in the SageMaker notebooks."""
+    from sagemaker.core.helper.session_helper import Session as SageMakerSession
+    from sagemaker.core.resources import FeatureGroup
+    from sagemaker.core.shapes import (FeatureDefinition, OfflineStoreConfig, OnlineStoreConfig,
+                                       S3StorageConfig)
+    from sagemaker.mlops.feature_store.athena_query import AthenaQuery
+    from sagemaker.mlops.feature_store.feature_utils import ingest_dataframe
+
+    from aws_ml import features
+
+    bs = sdk_session.boto3_session
+    # ingest_dataframe builds its own boto3 sessions (sagemaker-core's cached clients):
+    # activate() serves those too, as moto's mock_aws does.
+    sdk_session.activate()
+    sdk_session.client("s3").create_bucket(Bucket="sdk-feature-store")
+    claims = datasets.load("fraud/claims")[["policy_id", "total_claim_amount", "fraud"]].head(300).copy()
+    claims["event_time"] = "2024-01-01T00:00:00Z"
+    fg = FeatureGroup.create(
+        feature_group_name="sdk-offline", record_identifier_feature_name="policy_id",
+        event_time_feature_name="event_time",
+        feature_definitions=[FeatureDefinition(feature_name="policy_id", feature_type="Integral"),
+                             FeatureDefinition(feature_name="total_claim_amount", feature_type="Fractional"),
+                             FeatureDefinition(feature_name="fraud", feature_type="Integral"),
+                             FeatureDefinition(feature_name="event_time", feature_type="String")],
+        online_store_config=OnlineStoreConfig(enable_online_store=True),
+        offline_store_config=OfflineStoreConfig(s3_storage_config=S3StorageConfig(s3_uri="s3://sdk-feature-store/offline")),
+        role_arn="arn:aws:iam::123456789012:role/feature-store", session=bs, region="us-east-1")
+    for _ in range(100):
+        fg.refresh()
+        if fg.feature_group_status == "Created":
+            break
+        time.sleep(0.05)
+    ingest_dataframe("sdk-offline", claims, max_workers=2, region="us-east-1")
+    got = fg.get_record(record_identifier_value_as_string="3", session=bs, region="us-east-1")
+    assert {v.feature_name: v.value_as_string for v in got.record}["fraud"] == str(claims.iloc[2]["fraud"])
+    features.flush(sdk_session, "sdk-offline")  # AWS writes the offline store within ~15 minutes
+    fg.refresh()
+    catalog = fg.offline_store_config.data_catalog_config
+    query = AthenaQuery(catalog="AwsDataCatalog", database=catalog.database, table_name=catalog.table_name,
+                        sagemaker_session=SageMakerSession(boto_session=bs))
+    query.run(f'SELECT COUNT(*) AS n, SUM(fraud) AS frauds FROM "{catalog.table_name}"',
+              output_location="s3://sdk-feature-store/athena/")
+    query.wait()
+    df = query.as_dataframe()
+    assert df.loc[0, "n"] == 300 and df.loc[0, "frauds"] == int(claims["fraud"].sum())

@@ -106,3 +106,19 @@ def test_every_marked_operation_exists_in_botocore():
         for op in cls.implemented_operations():
             assert op in model.operation_names
             assert hasattr(cls, xform_name(op))
+
+
+def test_activate_serves_sessions_made_elsewhere(home):
+    import botocore.handlers
+
+    before = len(botocore.handlers.BUILTIN_HANDLERS)
+    with Session(backend="local", home=home) as s:
+        s.client("s3").create_bucket(Bucket="made-here")
+        s.activate()
+        # A library's own session, with no credentials of its own, is answered locally.
+        other = boto3.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+        assert [b["Name"] for b in other.client("s3").list_buckets()["Buckets"]] == ["made-here"]
+        s.deactivate()
+        assert len(botocore.handlers.BUILTIN_HANDLERS) == before
+        s.activate()
+    assert len(botocore.handlers.BUILTIN_HANDLERS) == before  # close() deactivates
