@@ -179,6 +179,8 @@ def diff(stack: str = StackOpt, template: Path = TemplateOpt, parameter: Optiona
             cf.delete_change_set(ChangeSetName=cs["Id"])
             if kind == "CREATE":  # a CREATE change set leaves a REVIEW_IN_PROGRESS stack behind
                 cf.delete_stack(StackName=cs["StackId"])
+                # gone before we return, so that a deploy right after creates the stack anew
+                cf.get_waiter("stack_delete_complete").wait(StackName=cs["StackId"])
         except ClientError as exc:
             _fail(f"{exc.response['Error']['Code']}: {exc.response['Error']['Message']}")
     if described["Status"] == "FAILED":
