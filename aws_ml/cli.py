@@ -33,6 +33,17 @@ def _mount_infra_commands() -> None:
 _mount_infra_commands()
 
 
+def _mount_resource_commands() -> None:
+    """``aws-ml endpoints ...`` and ``aws-ml jobs ...``."""
+    from .resources_cli import endpoints_app, jobs_app
+
+    app.add_typer(endpoints_app, name="endpoints")
+    app.add_typer(jobs_app, name="jobs")
+
+
+_mount_resource_commands()
+
+
 def _mount_pipeline_commands() -> None:
     """``run``, ``status``, ``report`` and ``sections`` at the top level (``aws-ml run ...``)."""
     from .pipeline.cli import app as pipeline_app
