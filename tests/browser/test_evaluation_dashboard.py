@@ -8,6 +8,7 @@ import pytest
 
 from aws_ml import datasets
 from aws_ml.evaluation import evaluate_data
+from tests.browser.pages import CHARTS_DRAWN, open_offline, rendered_charts
 
 # what each chart must have drawn: a CSS selector inside its plot and the least count
 DRAWN = {
@@ -32,34 +33,8 @@ def fraud_dashboard(tmp_path_factory):
     return path
 
 
-def open_page(browser, path):
-    """Open ``path``; collect console errors, page errors and any network request."""
-    page = browser.new_page()
-    problems: dict[str, list[str]] = {"console": [], "page": [], "network": []}
-    page.on("console", lambda m: problems["console"].append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems["page"].append(str(e)))
-
-    def guard(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            problems["network"].append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.chart')].every(c => c.querySelector('.js-plotly-plot .main-svg'))")
-    return page, problems
-
-
-def rendered_charts(page) -> dict[str, int]:
-    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.chart')].map(
-        c => [c.dataset.chart, c.querySelectorAll('.js-plotly-plot .main-svg').length]))""")
-
-
 def test_fraud_dashboard_renders_every_chart(browser, fraud_dashboard, artifacts):
-    page, problems = open_page(browser, fraud_dashboard)
+    page, problems = open_offline(browser, fraud_dashboard, ready=CHARTS_DRAWN)
     try:
         expected = json.loads(page.evaluate("document.body.dataset.charts"))
         charts = rendered_charts(page)
@@ -85,7 +60,7 @@ def test_dashboard_without_classes_or_missing_values(browser, tmp_path, artifact
                                    "total_claim_amount"]], target="total_claim_amount")
     path = tmp_path / "regression.html"
     report.to_html(path)
-    page, problems = open_page(browser, path)
+    page, problems = open_offline(browser, path, ready=CHARTS_DRAWN)
     try:
         charts = rendered_charts(page)
         assert "class-balance" not in charts and "missing-values" not in charts

@@ -7,34 +7,8 @@ import json
 import pytest
 
 from aws_ml.monitoring import check_drift, evaluate_model, suggest_baseline
+from tests.browser.pages import CHARTS_DRAWN, open_offline, rendered_charts
 from tests.contract.test_monitoring.fraud import fraud_split
-
-
-def open_page(browser, path):
-    """Open ``path``; collect console errors, page errors and any network request."""
-    page = browser.new_page()
-    problems: dict[str, list[str]] = {"console": [], "page": [], "network": []}
-    page.on("console", lambda m: problems["console"].append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems["page"].append(str(e)))
-
-    def guard(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            problems["network"].append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.chart')].every(c => c.querySelector('.js-plotly-plot .main-svg'))")
-    return page, problems
-
-
-def rendered_charts(page) -> dict[str, int]:
-    """``{chart name: number of plotly SVG layers drawn in it}``."""
-    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.chart')].map(
-        c => [c.dataset.chart, c.querySelectorAll('.js-plotly-plot .main-svg').length]))""")
 
 
 # what each chart must have drawn: a CSS selector inside its plot and the least count
@@ -64,7 +38,7 @@ def model_report(tmp_path_factory):
 
 def test_model_report_renders_every_chart(browser, model_report, artifacts):
     path, ev = model_report
-    page, problems = open_page(browser, path)
+    page, problems = open_offline(browser, path, ready=CHARTS_DRAWN)
     try:
         expected = json.loads(page.evaluate("document.body.dataset.charts"))
         charts = rendered_charts(page)
@@ -100,7 +74,7 @@ def test_regression_report_renders_every_chart(browser, tmp_path, artifacts):
                         features=claims.loc[test].drop(columns=["policy_id", "fraud", "vehicle_claim"]))
     path = tmp_path / "regression.html"
     ev.to_html(path)
-    page, problems = open_page(browser, path)
+    page, problems = open_offline(browser, path, ready=CHARTS_DRAWN)
     try:
         charts = rendered_charts(page)
         assert sorted(charts) == ["baselines", "residuals", "slices"] and min(charts.values()) >= 1

@@ -6,25 +6,8 @@ from pathlib import Path
 
 from aws_ml import Session
 from aws_ml.pipeline import run
+from tests.browser.pages import open_offline
 from tests.unit.pipeline_support import prerun, prerun_template  # noqa: F401
-
-
-def open_report(browser, path: Path):
-    page = browser.new_page()
-    problems: dict[str, list[str]] = {"console": [], "page": [], "network": []}
-    page.on("console", lambda m: problems["console"].append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems["page"].append(str(e)))
-
-    def guard(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            problems["network"].append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.goto(path.as_uri(), wait_until="load")
-    return page, problems
 
 
 def test_run_report_renders_every_chart(browser, prerun, artifacts):
@@ -32,7 +15,7 @@ def test_run_report_renders_every_chart(browser, prerun, artifacts):
     with Session(backend="local", home=folder / "home", region="us-east-1") as session:
         result = run(folder / "pipeline.yaml", session, progress=False)      # cached: a run to compare with
     assert result.executed == [] and result.previous_run_id
-    page, problems = open_report(browser, Path(result.report_html))
+    page, problems = open_offline(browser, Path(result.report_html))
     try:
         ids = page.evaluate("[...document.querySelectorAll('section.card[id^=section-]')].map(s => s.id)")
         assert ids == [f"section-{n}" for n in range(1, 9)]
