@@ -10,27 +10,24 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 
 from local_backends.core.base import operation
 from local_backends.core.errors import AwsError
 from local_backends.core.state import decode_token, encode_token
+from local_backends.core.times import utc_datetime as _dt
 
 from .errors import (InvalidRequestException, ResourceInUseException, ResourceNotFoundException,
                      ResourceUnavailableException)
 from .limits import SINGLE_DOCUMENT_BYTES, check_text_size
 from .store import open_store
 
+
 PROPS = ("InputDataConfig", "OutputDataConfig", "DataAccessRoleArn", "VolumeKmsKeyId",
          "VpcConfig", "ModelKmsKeyId")
 TERMINAL = ("TRAINED", "TRAINED_WITH_WARNING", "IN_ERROR", "STOPPED")
 _models: dict[tuple[str, float], dict] = {}
 _models_lock = threading.Lock()
-
-
-def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, tz=timezone.utc)
 
 
 def _split_s3_uri(uri: str) -> tuple[str, str]:

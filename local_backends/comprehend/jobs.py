@@ -19,7 +19,6 @@ import tarfile
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
 from typing import Callable
 
 from botocore import xform_name
@@ -27,6 +26,7 @@ from botocore import xform_name
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend
 from local_backends.core.state import SqliteStore, decode_token, encode_token
+from local_backends.core.times import utc_datetime as _dt
 
 from . import entities as _entities
 from . import language as _language
@@ -35,6 +35,7 @@ from . import sentiment as _sentiment
 from .errors import (InvalidRequestException, JobNotFoundException, LanguageNotServed,
                      ResourceNotFoundException, ResourceUnavailableException)
 from .limits import SINGLE_DOCUMENT_BYTES, check_language
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -63,10 +64,6 @@ KINDS = {
 FAMILY = {"sentiment": ("sentiment", _sentiment.SERVED), "entities": ("entities", _nlp.SERVED),
           "key_phrases": ("key_phrases", _nlp.SERVED)}
 OPTIONAL = ("JobName", "LanguageCode", "VolumeKmsKeyId", "VpcConfig", "DocumentClassifierArn")
-
-
-def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, tz=timezone.utc)
 
 
 def _split(uri: str) -> tuple[str, str]:

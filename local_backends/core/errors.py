@@ -64,11 +64,13 @@ class NotImplementedByBackend(NotImplementedError):
     backend, not an answer AWS would give.
     """
 
-    def __init__(self, service: str, operation: str, backend: str = "local") -> None:
-        super().__init__(
+    def __init__(self, service: str, operation: str, backend: str = "local", message: str | None = None) -> None:
+        """``message`` says what is missing when it is a feature of an operation the
+        backend otherwise serves (a Pipe-mode training job, warm-started tuning...)."""
+        super().__init__(message or (
             f"{service}.{operation} is not implemented by the {backend!r} backend of aws_ml "
             f"(route {service!r} to another backend with Session(services={{{service!r}: ...}}))"
-        )
+        ))
         self.service = service
         self.operation = operation
         self.backend = backend

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from local_backends.core.base import operation
@@ -33,8 +32,10 @@ from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse, 
                                         ValidationException)
 from local_backends.core.processes import process_alive, process_token
 from local_backends.core.state import SqliteStore, decode_token, encode_token
+from local_backends.core.times import epoch_seconds as _ts, utc_datetime as _dt
 
 from .automl_runner import DEFAULT_OBJECTIVE, METRICS, MINIMIZE
+
 
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 ACTIVE = ("InProgress", "Stopping")
@@ -45,6 +46,7 @@ _BOOTSTRAP = (
 )
 CSV_TYPES = ("text/csv", "text/csv;header=present")
 PARQUET_TYPE = "x-application/vnd.amazon+parquet"
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS automl_jobs (
@@ -90,20 +92,7 @@ class UnsupportedAutoMLJob(NotImplementedByBackend):
     """An Autopilot feature the local backend does not run (non-tabular problem types)."""
 
     def __init__(self, message: str) -> None:
-        NotImplementedError.__init__(self, message)
-        self.service, self.operation, self.backend = "sagemaker", "CreateAutoMLJobV2", "local"
-
-
-def _dt(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
-
-
-def _ts(value) -> float:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
-    return float(value)
-
-
+        super().__init__("sagemaker", "CreateAutoMLJobV2", message=message)
 def _not_found(name: str) -> ResourceNotFound:
     return ResourceNotFound(f"Could not find AutoML job with name {name}.")
 

@@ -26,30 +26,16 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend, ValidationException
 from local_backends.core.state import decode_token, encode_token
+from local_backends.core.times import epoch_seconds as _ts, utc_datetime as _dt
 
 from .model_server import logship, supervisor
 from .model_server.artifacts import ArtifactError, extract, fetch
 from .model_server.store import HostingStore
-
-
-def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
-
-
-def _ts(value) -> float:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.timestamp()
-    return float(value)
-
-
 _SORT_KEYS = {"Name": lambda r: r["name"], "CreationTime": lambda r: r["created"],
               "Status": lambda r: r["status"]}
 

@@ -15,16 +15,18 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend, ResourceInUse, ValidationException
 from local_backends.core.state import decode_token, encode_token
+from local_backends.core.times import epoch_seconds as _ts, utc_datetime as _dt
 
 from . import container, xgboost_algo
 from .training_runner import MESSAGES, model_artifacts_uri, split_s3, JobError
 from .training_store import TrainingStore, process_token
+
 
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 NOT_FOUND = "Requested resource not found."
@@ -46,22 +48,7 @@ class UnsupportedTrainingJob(NotImplementedByBackend):
     """A training job the local backend cannot run (an image it does not reproduce)."""
 
     def __init__(self, message: str) -> None:
-        NotImplementedError.__init__(self, message)
-        self.service, self.operation, self.backend = "sagemaker", "CreateTrainingJob", "local"
-
-
-def _dt(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
-
-
-def _ts(value) -> float:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.timestamp()
-    return float(value)
-
-
+        super().__init__("sagemaker", "CreateTrainingJob", message=message)
 class TrainingJobs:
     """The training-job operations of the local SageMaker backend (a mixin)."""
 

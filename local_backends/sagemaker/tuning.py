@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from local_backends.core.base import operation
@@ -35,12 +35,15 @@ from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse,
                                         ResourceNotFound, ValidationException)
 from local_backends.core.processes import process_alive, process_token
 from local_backends.core.state import SqliteStore, decode_token, encode_token
+from local_backends.core.times import epoch_seconds as _ts, utc_datetime as _dt
 
 from . import container, xgboost_algo
 from .tuning_strategies import RangeError, make_strategy, parse_ranges
 
+
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 ACTIVE = ("InProgress", "Stopping")
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tuning_jobs (
@@ -80,6 +83,7 @@ CREATE TABLE IF NOT EXISTS tuning_trials (
 );
 """
 
+
 _BOOTSTRAP = (
     "import sys\n"
     "from local_backends.sagemaker.tuning_runner import tuner_main\n"
@@ -91,20 +95,7 @@ class UnsupportedTuningJob(NotImplementedByBackend):
     """A tuning-job feature the local backend does not run (warm start, several definitions)."""
 
     def __init__(self, message: str) -> None:
-        NotImplementedError.__init__(self, message)
-        self.service, self.operation, self.backend = "sagemaker", "CreateHyperParameterTuningJob", "local"
-
-
-def _dt(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
-
-
-def _ts(value) -> float:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
-    return float(value)
-
-
+        super().__init__("sagemaker", "CreateHyperParameterTuningJob", message=message)
 def _not_found(name: str) -> ResourceNotFound:
     return ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
 

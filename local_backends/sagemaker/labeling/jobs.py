@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend, ResourceInUse, ResourceNotFound, ValidationException
+from local_backends.core.times import utc_datetime as _dt
 
 from . import answers as ans
 from . import automated, manifest, templates
@@ -38,13 +39,7 @@ class UnsupportedLabelingJob(NotImplementedByBackend):
     """A labelling job the local backend cannot run (a custom workflow Lambda, a 3D task type)."""
 
     def __init__(self, message: str) -> None:
-        NotImplementedError.__init__(self, message)
-        self.service, self.operation, self.backend = "sagemaker", "CreateLabelingJob", "local"
-
-
-def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
-
+        super().__init__("sagemaker", "CreateLabelingJob", message=message)
 
 _runners: dict[tuple[str, str], threading.Thread] = {}   # (state root, job ARN) -> simulated workers
 _runners_lock = threading.Lock()

@@ -12,20 +12,17 @@ import hashlib
 import json
 import time
 import uuid
-from datetime import datetime, timezone
 
 from local_backends.core.base import operation
 from local_backends.core.errors import ResourceInUse, ValidationException
 from local_backends.core.state import decode_token, encode_token
+from local_backends.core.times import utc_datetime as _dt
 
 from .store import dumps, open_store
 
+
 WORKFORCE = "default"
 WORKER_KINDS = ("human", "program")
-
-
-def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
 
 
 class Workforces:
