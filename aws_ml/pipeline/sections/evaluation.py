@@ -1,0 +1,45 @@
+"""Section 3, data evaluation: the built-in step."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from ..spec import PipelineSpec
+from ..steps import STEPS, StepContext
+from .common import TOP, _positive, _problem_dict
+
+
+def _evaluation_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
+    if spec.evaluation is None or not spec.evaluation.enabled:
+        return None
+    return {**_problem_dict(spec), **asdict(spec.evaluation)}
+
+
+@STEPS.register("evaluation", section=3, title="Data evaluation", config=_evaluation_config,
+                needs=("data",), requires=("aws_ml.evaluation",))
+def evaluation_step(ctx: StepContext, config: dict) -> dict:
+    """Statistics, balance, outliers, correlations, leakage and bias
+    (:func:`aws_ml.evaluation.evaluate_data`), the dashboard saved to S3."""
+    from aws_ml.evaluation import evaluate_data
+
+    report = evaluate_data(ctx.inputs["data"]["dataset_uri"], target=config["target"], session=ctx.session,
+                           facet=config["facets"] or None, positive_label=_positive(config),
+                           sample=config["sample"], na_values=config["na_values"],
+                           exclude=config["id_columns"], title=f"Data evaluation — {ctx.spec.name}")
+    uris = report.save(ctx.session, ctx.uri("reports/evaluation/"))
+    d = report.to_dict()
+    numeric = [s for s in d["statistics"] if s.get("mean") is not None]
+    return {"rows": report.n_rows, "rows_total": report.n_rows_total, "columns": report.n_columns,
+            "task": report.task, "balance": d["balance"],
+            "findings": d["findings"][:TOP * 2], "findings_count": len(d["findings"]),
+            "statistics": [{k: s.get(k) for k in ("column", "mean", "std", "min", "50%", "max", "missing")}
+                           for s in numeric][:TOP],
+            "outliers": [f["message"] for f in report.findings_about("outliers")][:TOP],
+            "missing": [f["message"] for f in report.findings_about("missing")][:TOP],
+            "target_correlations": d["target_correlations"][:TOP],
+            "leakage": d["leakage"], "redundant": d["redundant"][:TOP],
+            "bias": [{"facet": b["facet"], **{k: v for k, v in b.items() if k in ("groups", "summary")}}
+                     for b in d["bias"]],
+            "artifacts": {"dashboard": uris["html"], "json": uris["json"]},
+            "headline": {"rows": report.n_rows, "findings": len(d["findings"]),
+                         "minority share": report.balance.minority_share}}
+
+

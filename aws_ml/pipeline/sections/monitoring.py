@@ -1,0 +1,81 @@
+"""Section 7, model evaluation and monitoring: the built-in step."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from ..spec import PipelineSpec
+from ..steps import STEPS, StepContext
+from .common import _problem_dict
+
+
+def _monitoring_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
+    if spec.monitoring is None or not spec.monitoring.enabled:
+        return None
+    return {**_problem_dict(spec), "metric": spec.problem.metric, "threshold": spec.problem.threshold,
+            **asdict(spec.monitoring)}
+
+
+@STEPS.register("monitoring", section=7, title="Model evaluation and monitoring", config=_monitoring_config,
+                needs=("features",), after=("deployment",), requires=("aws_ml.monitoring",))
+def monitoring_step(ctx: StepContext, config: dict) -> dict:
+    """The model-monitor baseline of the training features; with a deployed model, the
+    model's quality on the test set through the endpoint, drift of the captured traffic,
+    CloudWatch metrics and alarms (:mod:`aws_ml.monitoring`)."""
+    import numpy as np
+
+    from aws_ml import monitoring
+
+    f = ctx.inputs["features"]
+    train_features = ctx.read_table(f["artifacts"]["train_features"])
+    baseline = monitoring.suggest_baseline(train_features, session=ctx.session,
+                                           output_uri=ctx.uri("monitoring/baseline"))
+    out: dict = {"baseline": {"statistics": ctx.uri("monitoring/baseline/statistics.json"),
+                              "constraints": ctx.uri("monitoring/baseline/constraints.json"),
+                              "features": len(baseline.feature_names)}, "evaluated": False}
+    deployed = ctx.inputs.get("deployment")
+    if not deployed:
+        reason = ctx.statuses.get("deployment", "not run")
+        ctx.note(f"Model evaluation needs a deployed model; section 6 is {reason}. "
+                 "Only the monitoring baseline was computed.")
+        out["headline"] = {"baseline features": len(baseline.feature_names)}
+        return out
+    from aws_ml import serving
+
+    lines = ctx.get_bytes(f["artifacts"]["test"]).decode().splitlines()[:config["requests"]]
+    truth = np.array([float(l.split(",", 1)[0]) for l in lines])
+    runtime = ctx.session.client("sagemaker-runtime")
+    scores = []
+    for chunk in range(0, len(lines), 50):
+        body = "\n".join(l.split(",", 1)[1] for l in lines[chunk:chunk + 50])
+        answer = runtime.invoke_endpoint(EndpointName=deployed["endpoint_name"], Body=body.encode(),
+                                         ContentType="text/csv")["Body"].read().decode()
+        scores.extend(float(v) for v in answer.replace("\n", ",").split(",") if v.strip())
+    test_raw = ctx.read_table(f["artifacts"]["test_raw"]).iloc[:len(lines)]
+    ev = monitoring.evaluate_model(truth.astype(int) if f["task"] == "classification" else truth,
+                                   y_score=np.array(scores) if f["task"] == "classification" else None,
+                                   y_pred=np.array(scores) if f["task"] != "classification" else None,
+                                   features=test_raw.drop(columns=[config["target"]], errors="ignore"),
+                                   title=f"Model evaluation — {ctx.spec.name}", model_name=deployed["endpoint_name"])
+    uris = ev.save(ctx.session, ctx.uri("reports/model/"))
+    serving.flush(ctx.session)
+    dims = {"Pipeline": ctx.spec.name}
+    published = monitoring.publish(ctx.session, ev, dimensions=dims)
+    drift = None
+    if deployed.get("data_capture"):
+        drift = monitoring.check_drift(baseline, deployed["data_capture"] + "/" + deployed["endpoint_name"],
+                                       session=ctx.session, psi_threshold=config["psi_threshold"])
+        published += monitoring.publish(ctx.session, drift, dimensions=dims)
+    alarms = monitoring.create_quality_alarms(ctx.session, dimensions=dims, metric=config["metric"],
+                                              threshold=config["threshold"]) if config["alarms"] and \
+        config["threshold"] is not None else []
+    d = ev.to_dict()
+    out.update({"evaluated": True, "n": ev.n, "metrics": {k: v for k, v in d["metrics"].items()
+                                                           if isinstance(v, (int, float))},
+                "comparison": d["comparison"], "worst_slices": (d["slices"] or {}).get("segments", [])[:5],
+                "confusion_matrix": d["metrics"].get("confusion_matrix"),
+                "drift": {"violations": len(drift.violations), "drifted": drift.drifted_features} if drift else None,
+                "cloudwatch": {"namespace": "aws_ml/ModelQuality", "metrics": published, "alarms": alarms},
+                "artifacts": {"report": uris.get("report.html"), "json": uris.get("evaluation.json")},
+                "headline": {k: v for k, v in ev.headline.items() if isinstance(v, (int, float))}})
+    return out
+
+

@@ -1,0 +1,103 @@
+"""Section 5, model selection and training: the built-in step."""
+from __future__ import annotations
+
+from dataclasses import asdict
+import io
+import time
+
+from ..cache import digest
+from ..spec import PipelineSpec
+from ..steps import STEPS, StepContext
+from .common import _problem_dict
+
+
+def _training_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
+    if spec.training is None or not spec.training.enabled:
+        return None
+    return {**_problem_dict(spec), "metric": spec.problem.metric, **asdict(spec.training)}
+
+
+@STEPS.register("training", section=5, title="Model selection and training", config=_training_config,
+                needs=("features",), requires=("aws_ml.training:train",))
+def training_step(ctx: StepContext, config: dict) -> dict:
+    """A training job on the feature step's train / validation channels
+    (:func:`aws_ml.training.train`). The job is named from the step's configuration: a
+    run killed while the job ran finds it again (waits for it, or reuses its model)
+    instead of starting a second one."""
+    from aws_ml import training
+
+    f = ctx.inputs["features"]
+    base = f"{ctx.spec.name[:40]}-train-{digest([config, f['artifacts']])[:10]}"
+    job, name, existing = None, base, None
+    for attempt in range(1, 21):
+        name = base if attempt == 1 else f"{base}-r{attempt}"
+        existing = _existing_job(ctx, name)
+        if existing is None or existing["status"] == "Completed":
+            break
+    if existing is None:
+        hps = {**_objective_defaults(f), **config["hyperparameters"]}
+        result = training.train(ctx.session, data=_channels_prefix(f), target=f["target"],
+                                algorithm=config["algorithm"], hyperparameters=hps,
+                                instance_type=config["instance_type"], output_path=ctx.uri("training/output"),
+                                job_name=name, progress=False)
+        job = {"job_name": result.job_name, "status": result.status, "metrics": result.metrics,
+               "model_data": result.model_data, "hyperparameters": result.hyperparameters,
+               "failure_reason": result.failure_reason}
+    else:
+        job = existing
+    if job["status"] != "Completed":
+        raise RuntimeError(f"training job {name} ended {job['status']}: {job.get('failure_reason')}")
+    import pandas as pd
+
+    y = pd.read_csv(io.BytesIO(ctx.get_bytes(f["artifacts"]["validation" if "validation" in f["artifacts"]
+                                                         else "train"])), header=None)[0]
+    baselines = {}
+    for metric in job["metrics"]:
+        try:
+            baselines[metric] = training.baseline_value(metric, y)
+        except ValueError:
+            continue
+    return {"job_name": name, "algorithm": config["algorithm"], "image": training.XGBOOST_IMAGE.format(
+                region=ctx.region) if config["algorithm"] == "xgboost" else training.SKLEARN_IMAGE.format(region=ctx.region),
+            "hyperparameters": job["hyperparameters"], "metrics": job["metrics"], "baselines": baselines,
+            "model_data": job["model_data"], "reused_job": existing is not None,
+            "channels": _channels_prefix(f), "validation": "hold-out validation set" if "validation" in
+            f["artifacts"] else "training set only",
+            "headline": {k: v for k, v in job["metrics"].items() if k.startswith("validation")} or job["metrics"]}
+
+
+def _channels_prefix(f: dict) -> str:
+    """``s3://.../features/``: the prefix holding ``train/`` and ``validation/``."""
+    return f["artifacts"]["train"].rsplit("/", 2)[0] + "/"
+
+
+def _objective_defaults(f: dict) -> dict:
+    if f["task"] == "regression":
+        return {"objective": "reg:squarederror", "eval_metric": "rmse"}
+    classes = f.get("classes") or [0, 1]
+    if len(classes) > 2:
+        return {"objective": "multi:softprob", "eval_metric": "mlogloss", "num_class": len(classes)}
+    return {"objective": "binary:logistic", "eval_metric": "auc,logloss"}
+
+
+def _existing_job(ctx: StepContext, name: str) -> dict | None:
+    """The training job ``name`` left by an earlier (perhaps killed) run, waited for if it
+    is still running; ``None`` if there is no such job."""
+    sm = ctx.session.client("sagemaker")
+    try:
+        job = sm.describe_training_job(TrainingJobName=name)
+    except sm.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] in ("ValidationException", "ResourceNotFound"):
+            return None
+        raise
+    deadline = time.monotonic() + 3600
+    while job["TrainingJobStatus"] in ("InProgress", "Stopping") and time.monotonic() < deadline:
+        ctx.log(f"waiting for training job {name} left by an earlier run ({job.get('SecondaryStatus')})")
+        time.sleep(0.25)
+        job = sm.describe_training_job(TrainingJobName=name)
+    return {"job_name": name, "status": job["TrainingJobStatus"], "failure_reason": job.get("FailureReason"),
+            "metrics": {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList") or []},
+            "model_data": (job.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
+            "hyperparameters": job.get("HyperParameters", {})}
+
+
