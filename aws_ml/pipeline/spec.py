@@ -131,6 +131,10 @@ class Features:
     online: bool = True
     numeric: list[str] | None = None
     categorical: list[str] | None = None
+    text: list[str] = field(default_factory=list, metadata=_help(
+        "text columns, turned into TF-IDF components (see aws_ml.features.feature_pipeline)"))
+    text_components: int = field(default=50, metadata=_help("a number of components ≥ 1",
+                                                             lambda v: v >= 1 or "≥ 1"))
     ratios: list[list[str]] = field(default_factory=list, metadata=_help(
         "pairs [numerator, denominator]", lambda v: all(len(p) == 2 for p in v) or "pairs of two columns"))
     select: Literal["mutual_info", "model"] | None = None

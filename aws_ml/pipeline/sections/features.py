@@ -95,7 +95,7 @@ def features_step(ctx: StepContext, config: dict) -> dict:
     training = point_in_time_join(ctx.session, entity, [config["feature_group"]])
     training = training.loc[:, ~training.columns.duplicated()]
 
-    excluded = {target, record_id, "event_time", *config["id_columns"]}
+    excluded = {target, record_id, "event_time", *config["id_columns"], *config["text"]}
     candidates = [c for c in training.columns if c not in excluded]
     numeric = config["numeric"] if config["numeric"] is not None else \
         [c for c in candidates if pd.api.types.is_numeric_dtype(training[c])]
@@ -114,12 +114,16 @@ def features_step(ctx: StepContext, config: dict) -> dict:
         train, valid = rest, rest.iloc[:0]
     # the width of the transformed table: numbers, one column per category (missing is
     # one), one per ratio; SelectKBest refuses a k above it
-    width = len(numeric) + len(config["ratios"]) + sum(int(train[c].nunique(dropna=False)) for c in categorical)
+    width = len(numeric) + len(config["ratios"]) + sum(int(train[c].nunique(dropna=False)) for c in categorical) \
+        + (config["text_components"] * len(config["text"]))
     k = min(config["k"], width) if config["select"] else "all"
     pipe = feature_pipeline(numeric=numeric, categorical=categorical,
                             ratios=[tuple(p) for p in config["ratios"]], select=config["select"],
-                            k=k, task=task, random_state=split["seed"])
-    X_train = pipe.fit_transform(train[numeric + categorical], train[target])
+                            k=k, task=task, random_state=split["seed"],
+                            **({"text": config["text"], "text_components": config["text_components"]}
+                               if config["text"] else {}))
+    used = numeric + categorical + list(config["text"])
+    X_train = pipe.fit_transform(train[used], train[target])
     names = [str(c) for c in X_train.columns]
 
     def to_csv(frame, X) -> bytes:
@@ -130,10 +134,10 @@ def features_step(ctx: StepContext, config: dict) -> dict:
 
     uris = {"train": ctx.put("features/train/train.csv", to_csv(train, X_train), "text/csv"),
             "test": ctx.put("features/test/test.csv",
-                            to_csv(test, pipe.transform(test[numeric + categorical])), "text/csv")}
+                            to_csv(test, pipe.transform(test[used])), "text/csv")}
     if len(valid):
         uris["validation"] = ctx.put("features/validation/validation.csv",
-                                     to_csv(valid, pipe.transform(valid[numeric + categorical])), "text/csv")
+                                     to_csv(valid, pipe.transform(valid[used])), "text/csv")
     uris["test_raw"] = ctx.put_table("features/extra/test_raw.parquet", test.drop(columns=["event_time"]))
     uris["train_features"] = ctx.put_table("features/extra/train_features.parquet", X_train)
     import pickle
