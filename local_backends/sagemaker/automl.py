@@ -31,8 +31,9 @@ from local_backends.core.base import operation
 from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse, ResourceNotFound,
                                         ValidationException)
 from local_backends.core.processes import process_alive, process_token
-from local_backends.core.state import SqliteStore, decode_token, encode_token
-from local_backends.core.times import epoch_seconds as _ts, utc_datetime as _dt
+from local_backends.core.state import SqliteStore
+from local_backends.core.times import utc_datetime as _dt
+from local_backends.sagemaker.listing import filter_jobs, paginate
 
 from .automl_runner import DEFAULT_OBJECTIVE, METRICS, MINIMIZE
 
@@ -208,18 +209,6 @@ class AutoMLStore:
                         f"without reporting a result", now, now, account, region, name))
             return db.execute("SELECT * FROM automl_jobs WHERE account=? AND region=? AND name=?",
                               (account, region, name)).fetchone()
-
-
-def _page(items: list, token: str | None, max_results: int | None) -> tuple[list, str | None]:
-    offset = 0
-    if token is not None:
-        state = decode_token(token)
-        if state is None or not isinstance(state.get("offset"), int):
-            raise ValidationException(f"Invalid pagination token because \"{token}\".")
-        offset = state["offset"]
-    limit = max_results or 10
-    nxt = encode_token({"offset": offset + limit}) if offset + limit < len(items) else None
-    return items[offset:offset + limit], nxt
 
 
 class AutoMLJobs:
@@ -431,7 +420,7 @@ class AutoMLJobs:
                "Status": lambda c: (c["status"], c["seq"]),
                "FinalObjectiveMetricValue": lambda c: (c["objective"], c["seq"])}[sort_by]
         cands.sort(key=key, reverse=(SortOrder == "Descending"))
-        page, token = _page(cands, NextToken, MaxResults)
+        page, token = paginate(cands, NextToken, MaxResults)
         out = {"Candidates": [self._candidate(rec, c, metric) for c in page]}
         if token:
             out["NextToken"] = token
@@ -456,21 +445,13 @@ class AutoMLJobs:
                           SortOrder: str | None = None, SortBy: str | None = None,
                           MaxResults: int | None = None, NextToken: str | None = None) -> dict:
         jobs = self.automl_store.all(self.account_id, self.region)
-        if NameContains:
-            jobs = [j for j in jobs if NameContains in j["name"]]
-        if StatusEquals:
-            jobs = [j for j in jobs if j["status"] == StatusEquals]
-        for bound, col, after in ((CreationTimeAfter, "creation_time", True),
-                                  (CreationTimeBefore, "creation_time", False),
-                                  (LastModifiedTimeAfter, "last_modified", True),
-                                  (LastModifiedTimeBefore, "last_modified", False)):
-            if bound is not None:
-                t = _ts(bound)
-                jobs = [j for j in jobs if (j[col] > t if after else j[col] < t)]
+        jobs = filter_jobs(jobs, name_contains=NameContains, status=StatusEquals,
+                           creation_after=CreationTimeAfter, creation_before=CreationTimeBefore,
+                           modified_after=LastModifiedTimeAfter, modified_before=LastModifiedTimeBefore)
         key = {"Name": lambda j: (j["name"],), "Status": lambda j: (j["status"], j["name"]),
                "CreationTime": lambda j: (j["creation_time"], j["name"])}[SortBy or "Name"]
         jobs.sort(key=key, reverse=(SortOrder or "Descending") == "Descending")
-        page, token = _page(jobs, NextToken, MaxResults)
+        page, token = paginate(jobs, NextToken, MaxResults)
         summaries = []
         for j in page:
             s = {"AutoMLJobName": j["name"], "AutoMLJobArn": j["arn"], "AutoMLJobStatus": j["status"],

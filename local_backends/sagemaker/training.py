@@ -20,8 +20,8 @@ from pathlib import Path
 
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend, ResourceInUse, ValidationException
-from local_backends.core.state import decode_token, encode_token
-from local_backends.core.times import epoch_seconds as _ts, utc_datetime as _dt
+from local_backends.core.times import utc_datetime as _dt
+from local_backends.sagemaker.listing import filter_jobs, paginate
 
 from . import container, xgboost_algo
 from .training_runner import MESSAGES, model_artifacts_uri, split_s3, JobError
@@ -234,35 +234,19 @@ class TrainingJobs:
                            SortBy: str | None = None, SortOrder: str | None = None,
                            WarmPoolStatusEquals: str | None = None,
                            TrainingPlanArnEquals: str | None = None) -> dict:
-        limit = MaxResults or 10
-        offset = 0
-        if NextToken is not None:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("offset"), int):
-                raise ValidationException(f"Invalid pagination token because \"{NextToken}\".")
-            offset = state["offset"]
-        jobs = self.training_store.all(self.account_id, self.region)
-        if NameContains:
-            jobs = [j for j in jobs if NameContains in j["name"]]
-        if StatusEquals:
-            jobs = [j for j in jobs if j["status"] == StatusEquals]
-        if CreationTimeAfter is not None:
-            jobs = [j for j in jobs if j["creation_time"] > _ts(CreationTimeAfter)]
-        if CreationTimeBefore is not None:
-            jobs = [j for j in jobs if j["creation_time"] < _ts(CreationTimeBefore)]
-        if LastModifiedTimeAfter is not None:
-            jobs = [j for j in jobs if j["last_modified"] > _ts(LastModifiedTimeAfter)]
-        if LastModifiedTimeBefore is not None:
-            jobs = [j for j in jobs if j["last_modified"] < _ts(LastModifiedTimeBefore)]
+        jobs = filter_jobs(self.training_store.all(self.account_id, self.region), name_contains=NameContains,
+                           status=StatusEquals, creation_after=CreationTimeAfter,
+                           creation_before=CreationTimeBefore, modified_after=LastModifiedTimeAfter,
+                           modified_before=LastModifiedTimeBefore)
         if WarmPoolStatusEquals or TrainingPlanArnEquals:
             jobs = []  # local jobs use neither warm pools nor training plans
         key = {"Name": lambda j: (j["name"],), "Status": lambda j: (j["status"], j["creation_time"]),
                }.get(SortBy or "CreationTime", lambda j: (j["creation_time"], j["name"]))
         jobs.sort(key=key, reverse=(SortOrder == "Descending"))
-        page = jobs[offset:offset + limit]
-        out = {"TrainingJobSummaries": [self._summary(j) for j in page]}
-        if offset + limit < len(jobs):
-            out["NextToken"] = encode_token({"offset": offset + limit})
+        items, token = paginate(jobs, NextToken, MaxResults)
+        out = {"TrainingJobSummaries": [self._summary(j) for j in items]}
+        if token:
+            out["NextToken"] = token
         return out
 
     @staticmethod

@@ -34,8 +34,9 @@ from local_backends.core.base import operation
 from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse,
                                         ResourceNotFound, ValidationException)
 from local_backends.core.processes import process_alive, process_token
-from local_backends.core.state import SqliteStore, decode_token, encode_token
-from local_backends.core.times import epoch_seconds as _ts, utc_datetime as _dt
+from local_backends.core.state import SqliteStore
+from local_backends.core.times import utc_datetime as _dt
+from local_backends.sagemaker.listing import filter_jobs, paginate
 
 from . import container, xgboost_algo
 from .tuning_strategies import RangeError, make_strategy, parse_ranges
@@ -433,7 +434,7 @@ class TuningJobs:
                "Status": lambda t: (t["status"], t["name"]),
                "FinalObjectiveMetricValue": lambda t: (t["objective"], t["name"])}[sort_by]
         trials.sort(key=key, reverse=(SortOrder == "Descending"))
-        page, token = _page(trials, NextToken, MaxResults)
+        page, token = paginate(trials, NextToken, MaxResults)
         out = {"TrainingJobSummaries": [self._trial_summary(t, rec["request"]) for t in page]}
         if token:
             out["NextToken"] = token
@@ -458,21 +459,13 @@ class TuningJobs:
                                          CreationTimeBefore=None, LastModifiedTimeAfter=None,
                                          LastModifiedTimeBefore=None, StatusEquals: str | None = None) -> dict:
         jobs = self.tuning_store.all(self.account_id, self.region)
-        if NameContains:
-            jobs = [j for j in jobs if NameContains in j["name"]]
-        if StatusEquals:
-            jobs = [j for j in jobs if j["status"] == StatusEquals]
-        for bound, col, after in ((CreationTimeAfter, "creation_time", True),
-                                  (CreationTimeBefore, "creation_time", False),
-                                  (LastModifiedTimeAfter, "last_modified", True),
-                                  (LastModifiedTimeBefore, "last_modified", False)):
-            if bound is not None:
-                t = _ts(bound)
-                jobs = [j for j in jobs if (j[col] > t if after else j[col] < t)]
+        jobs = filter_jobs(jobs, name_contains=NameContains, status=StatusEquals,
+                           creation_after=CreationTimeAfter, creation_before=CreationTimeBefore,
+                           modified_after=LastModifiedTimeAfter, modified_before=LastModifiedTimeBefore)
         key = {"Name": lambda j: (j["name"],), "Status": lambda j: (j["status"], j["name"]),
                "CreationTime": lambda j: (j["creation_time"], j["name"])}[SortBy or "Name"]
         jobs.sort(key=key, reverse=(SortOrder == "Descending"))
-        page, token = _page(jobs, NextToken, MaxResults)
+        page, token = paginate(jobs, NextToken, MaxResults)
         summaries = []
         for j in page:
             trials = self.tuning_store.trials(self.account_id, self.region, j["name"])
@@ -491,18 +484,6 @@ class TuningJobs:
         if token:
             out["NextToken"] = token
         return out
-
-
-def _page(items: list, token: str | None, max_results: int | None) -> tuple[list, str | None]:
-    offset = 0
-    if token is not None:
-        state = decode_token(token)
-        if state is None or not isinstance(state.get("offset"), int):
-            raise ValidationException(f"Invalid pagination token because \"{token}\".")
-        offset = state["offset"]
-    limit = max_results or 10
-    nxt = encode_token({"offset": offset + limit}) if offset + limit < len(items) else None
-    return items[offset:offset + limit], nxt
 
 
 def objective_of(request: dict) -> dict:
