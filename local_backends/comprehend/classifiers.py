@@ -14,12 +14,12 @@ from pathlib import Path
 
 from local_backends.core.base import operation
 from local_backends.core.errors import AwsError
-from local_backends.core.state import decode_token, encode_token
 from local_backends.core.times import utc_datetime as _dt
 
 from .errors import (InvalidRequestException, ResourceInUseException, ResourceNotFoundException,
                      ResourceUnavailableException)
 from .limits import SINGLE_DOCUMENT_BYTES, check_text_size
+from .listing import list_rows
 from .store import open_store
 
 
@@ -170,33 +170,12 @@ class ClassifierMixin:
     @operation
     def list_document_classifiers(self, Filter: dict | None = None, NextToken: str | None = None,
                                   MaxResults: int = 100) -> dict:
-        where, args = [], []
-        f = Filter or {}
-        if "Status" in f:
-            where.append("status = ?")
-            args.append(f["Status"])
-        if "DocumentClassifierName" in f:
-            where.append("name = ?")
-            args.append(f["DocumentClassifierName"])
-        if "SubmitTimeBefore" in f:
-            where.append("submit_time < ?")
-            args.append(f["SubmitTimeBefore"].timestamp())
-        if "SubmitTimeAfter" in f:
-            where.append("submit_time > ?")
-            args.append(f["SubmitTimeAfter"].timestamp())
-        start = 0
-        if NextToken is not None:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("offset"), int):
-                raise InvalidRequestException("Invalid NextToken")
-            start = state["offset"]
-        sql = "SELECT * FROM classifiers" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self._store.query(sql + " ORDER BY submit_time, arn LIMIT ? OFFSET ?",
-                                 (*args, MaxResults + 1, start))
-        out = {"DocumentClassifierPropertiesList":
-               [self._classifier_properties(r) for r in rows[:MaxResults]]}
-        if len(rows) > MaxResults:
-            out["NextToken"] = encode_token({"offset": start + MaxResults})
+        rows, token = list_rows(self._store, "classifiers", "submit_time, arn", Filter, NextToken, MaxResults,
+                                equals={"Status": "status", "DocumentClassifierName": "name"},
+                                time_column="submit_time", time_filter="SubmitTime")
+        out = {"DocumentClassifierPropertiesList": [self._classifier_properties(r) for r in rows]}
+        if token:
+            out["NextToken"] = token
         return out
 
     @operation
@@ -284,30 +263,12 @@ class ClassifierMixin:
     @operation
     def list_endpoints(self, Filter: dict | None = None, NextToken: str | None = None,
                        MaxResults: int = 100) -> dict:
-        where, args = [], []
-        f = Filter or {}
-        for key, col in (("ModelArn", "model_arn"), ("Status", "status")):
-            if key in f:
-                where.append(f"{col} = ?")
-                args.append(f[key])
-        if "CreationTimeBefore" in f:
-            where.append("creation_time < ?")
-            args.append(f["CreationTimeBefore"].timestamp())
-        if "CreationTimeAfter" in f:
-            where.append("creation_time > ?")
-            args.append(f["CreationTimeAfter"].timestamp())
-        start = 0
-        if NextToken is not None:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("offset"), int):
-                raise InvalidRequestException("Invalid NextToken")
-            start = state["offset"]
-        sql = "SELECT * FROM endpoints" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self._store.query(sql + " ORDER BY creation_time, arn LIMIT ? OFFSET ?",
-                                 (*args, MaxResults + 1, start))
-        out = {"EndpointPropertiesList": [self._endpoint_properties(r) for r in rows[:MaxResults]]}
-        if len(rows) > MaxResults:
-            out["NextToken"] = encode_token({"offset": start + MaxResults})
+        rows, token = list_rows(self._store, "endpoints", "creation_time, arn", Filter, NextToken, MaxResults,
+                                equals={"ModelArn": "model_arn", "Status": "status"},
+                                time_column="creation_time", time_filter="CreationTime")
+        out = {"EndpointPropertiesList": [self._endpoint_properties(r) for r in rows]}
+        if token:
+            out["NextToken"] = token
         return out
 
     @operation

@@ -25,7 +25,7 @@ from botocore import xform_name
 
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend
-from local_backends.core.state import SqliteStore, decode_token, encode_token
+from local_backends.core.state import SqliteStore
 from local_backends.core.times import utc_datetime as _dt
 
 from . import entities as _entities
@@ -35,6 +35,7 @@ from . import sentiment as _sentiment
 from .errors import (InvalidRequestException, JobNotFoundException, LanguageNotServed,
                      ResourceNotFoundException, ResourceUnavailableException)
 from .limits import SINGLE_DOCUMENT_BYTES, check_language
+from .listing import list_rows
 
 
 SCHEMA = """
@@ -238,31 +239,12 @@ class JobsMixin:
 
     def _list(self, kind: str, Filter: dict | None = None, NextToken: str | None = None,
               MaxResults: int = 100) -> dict:
-        where, args = ["kind = ?"], [kind]
-        f = Filter or {}
-        if "JobName" in f:
-            where.append("name = ?")
-            args.append(f["JobName"])
-        if "JobStatus" in f:
-            where.append("status = ?")
-            args.append(f["JobStatus"])
-        if "SubmitTimeBefore" in f:
-            where.append("submit_time < ?")
-            args.append(f["SubmitTimeBefore"].timestamp())
-        if "SubmitTimeAfter" in f:
-            where.append("submit_time > ?")
-            args.append(f["SubmitTimeAfter"].timestamp())
-        start = 0
-        if NextToken is not None:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("offset"), int):
-                raise InvalidRequestException("Invalid NextToken")
-            start = state["offset"]
-        rows = self._jobs.query(f"SELECT * FROM jobs WHERE {' AND '.join(where)} "
-                                "ORDER BY submit_time, id LIMIT ? OFFSET ?", (*args, MaxResults + 1, start))
-        out = {f"{KINDS[kind][0]}JobPropertiesList": [self._job_properties(r) for r in rows[:MaxResults]]}
-        if len(rows) > MaxResults:
-            out["NextToken"] = encode_token({"offset": start + MaxResults})
+        rows, token = list_rows(self._jobs, "jobs", "submit_time, id", Filter, NextToken, MaxResults,
+                                equals={"JobName": "name", "JobStatus": "status"},
+                                time_column="submit_time", time_filter="SubmitTime", fixed={"kind": kind})
+        out = {f"{KINDS[kind][0]}JobPropertiesList": [self._job_properties(r) for r in rows]}
+        if token:
+            out["NextToken"] = token
         return out
 
     def _stop(self, kind: str, JobId: str) -> dict:
