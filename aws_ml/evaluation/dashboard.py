@@ -13,6 +13,7 @@ import json
 import math
 from typing import Any
 
+from aws_ml.html_page import render_page
 from . import charts as ch
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True,
@@ -126,8 +127,10 @@ def render_html(report: dict[str, Any]) -> str:
     ]
     title = html.escape(report.get("title") or "Data evaluation")
     body = "\n".join(s for s in sections if s)
-    return _TEMPLATE.format(title=title, css=_CSS, plotlyjs=plotly_js(), body=body,
-                            charts=html.escape(json.dumps(page.charts)), subtitle=_subtitle(report))
+    return render_page(title=title, subtitle=_subtitle(report), body=body, css=_CSS,
+                       charts=html.escape(json.dumps(page.charts)), generator="aws_ml.evaluation",
+                       head=f'<script type="text/javascript">{plotly_js()}</script>\n',
+                       footer="aws_ml data evaluation · self-contained report (plotly.js inline, works offline)")
 
 
 def _subtitle(report: dict) -> str:
@@ -339,27 +342,13 @@ def _statistics_table(report: dict) -> str:
 
 
 _CSS = """
-:root { --ink:#1f2933; --muted:#617080; --line:#e3e8ef; --bg:#f4f6f9; --card:#fff;
-        --warn:#b7410e; --warnbg:#fff3e8; --info:#3b73b9; --infobg:#eef4fb; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink);
-       font: 14px/1.45 Inter, 'Segoe UI', 'Helvetica Neue', Arial, 'Liberation Sans', sans-serif; }
-header { background:linear-gradient(120deg,#1d3557,#2f5d8a); color:#fff; padding:22px 32px 18px; }
-header h1 { margin:0 0 4px; font-size:22px; font-weight:600; }
-header .sub { opacity:.85; font-size:13px; }
-main { padding:20px 32px 40px; max-width:1500px; margin:0 auto; }
+:root { --warnbg:#fff3e8; --info:#3b73b9; --infobg:#eef4fb; }
 .tiles { display:grid; grid-template-columns:repeat(auto-fit,minmax(180px,1fr)); gap:14px; margin-bottom:18px; }
 .tile { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 16px; }
 .tile .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
 .tile .value { font-size:26px; font-weight:600; margin:2px 0; font-variant-numeric:tabular-nums; }
 .tile .sub { color:var(--muted); font-size:12px; }
 .row { display:grid; grid-template-columns:repeat(auto-fit,minmax(520px,1fr)); gap:18px; margin-bottom:18px; }
-.row > .card { margin-bottom:0; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:16px 18px;
-        margin-bottom:18px; min-width:0; }
-.card h2 { font-size:16px; margin:0 0 4px; }
-.card h3 { font-size:13px; margin:14px 0 6px; color:var(--muted); }
-.note { color:var(--muted); margin:0 0 8px; font-size:12.5px; }
 .findings { list-style:none; margin:0; padding:0; }
 .findings li { padding:6px 10px; border-radius:6px; margin:4px 0; }
 .findings li.warn { background:var(--warnbg); }
@@ -380,25 +369,5 @@ table.data tr.hot th, td.hot { color:var(--warn); font-weight:600; }
 .split > div { overflow-x:auto; }
 details summary { cursor:pointer; color:var(--muted); margin-bottom:6px; }
 .card > details, .card > table { overflow-x:auto; display:block; }
-footer { color:var(--muted); font-size:12px; text-align:center; padding:0 0 24px; }
 """
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="aws_ml.evaluation">
-<title>{title}</title>
-<style>{css}</style>
-<script type="text/javascript">{plotlyjs}</script>
-</head>
-<body data-charts="{charts}">
-<header><h1>{title}</h1><div class="sub">{subtitle}</div></header>
-<main>
-{body}
-</main>
-<footer>aws_ml data evaluation · self-contained report (plotly.js inline, works offline)</footer>
-</body>
-</html>
-"""

@@ -10,6 +10,7 @@ import html
 import json
 from typing import Any
 
+from aws_ml.html_page import render_page
 from . import charts
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True,
@@ -85,8 +86,9 @@ def render_html(ev: dict[str, Any]) -> str:
                                           if ev.get("positive_label") is not None else "")
            + (f" · threshold {ev['threshold']:g}" if ev.get("threshold") is not None else "")
            + f" · generated {html.escape(ev.get('generated_at', ''))}")
-    return _TEMPLATE.format(title=title, subtitle=sub, css=_CSS, body="\n".join(p for p in parts if p),
-                            charts=html.escape(json.dumps(chart.names)))
+    return render_page(title=title, subtitle=sub, css=_CSS, body="\n".join(p for p in parts if p),
+                       charts=html.escape(json.dumps(chart.names)), generator="aws_ml.monitoring",
+                       footer="aws_ml model evaluation · self-contained report (plotly.js inline, works offline)")
 
 
 def _card(title: str, note: str, content: str, wide: bool = False) -> str:
@@ -226,15 +228,7 @@ def _violations(ev: dict) -> str:
 
 
 _CSS = """
-:root { --ink:#1f2933; --muted:#617080; --line:#e3e8ef; --bg:#f4f6f9; --card:#fff;
-        --warn:#b7410e; --good:#1f7a4d; --bad:#b3261e; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink);
-       font: 14px/1.45 Inter, 'Segoe UI', 'Helvetica Neue', Arial, 'Liberation Sans', sans-serif; }
-header { background:linear-gradient(120deg,#1d3557,#2f5d8a); color:#fff; padding:22px 32px 18px; }
-header h1 { margin:0 0 4px; font-size:22px; font-weight:600; }
-header .sub { opacity:.85; font-size:13px; }
-main { padding:20px 32px 40px; max-width:1500px; margin:0 auto; }
+:root { --good:#1f7a4d; --bad:#b3261e; }
 .tiles { display:grid; grid-template-columns:repeat(auto-fit,minmax(150px,1fr)); gap:12px; margin-bottom:18px; }
 .tile { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px 14px;
         border-top:3px solid var(--line); }
@@ -243,12 +237,6 @@ main { padding:20px 32px 40px; max-width:1500px; margin:0 auto; }
 .tile .value { font-size:24px; font-weight:600; margin:2px 0; font-variant-numeric:tabular-nums; }
 .tile .sub { color:var(--muted); font-size:12px; min-height:1em; }
 .row { display:grid; grid-template-columns:repeat(auto-fill,minmax(520px,1fr)); gap:18px; margin-bottom:18px; }
-.row > .card { margin-bottom:0; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:16px 18px;
-        margin-bottom:18px; min-width:0; }
-.card h2 { font-size:16px; margin:0 0 4px; }
-.card h3 { font-size:13px; margin:14px 0 6px; color:var(--muted); }
-.note { color:var(--muted); margin:0 0 8px; font-size:12.5px; }
 .empty { color:var(--good); font-weight:500; }
 .yes { color:var(--good); font-weight:600; } .no { color:var(--bad); font-weight:600; }
 table.data { border-collapse:collapse; width:100%; font-size:12.5px; font-variant-numeric:tabular-nums; margin-top:8px; }
@@ -258,24 +246,5 @@ table.data thead th { background:#f7f9fb; color:var(--muted); font-weight:600; }
 table.data td.num, table.data th.num { text-align:right; }
 table.data tr.hot th, table.data tr.hot td { color:var(--warn); }
 details summary { cursor:pointer; color:var(--muted); margin:8px 0 4px; }
-footer { color:var(--muted); font-size:12px; text-align:center; padding:0 0 24px; }
 """
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="aws_ml.monitoring">
-<title>{title}</title>
-<style>{css}</style>
-</head>
-<body data-charts="{charts}">
-<header><h1>{title}</h1><div class="sub">{subtitle}</div></header>
-<main>
-{body}
-</main>
-<footer>aws_ml model evaluation · self-contained report (plotly.js inline, works offline)</footer>
-</body>
-</html>
-"""
