@@ -54,6 +54,18 @@ def _mount_pipeline_commands() -> None:
 
 _mount_pipeline_commands()
 
+
+def _mount_label_and_dashboard_commands() -> None:
+    """``aws-ml label list | serve`` and ``aws-ml dashboard``."""
+    from .dashboard_cli import dashboard_command
+    from .label_cli import label_app
+
+    app.add_typer(label_app, name="label")
+    app.command("dashboard")(dashboard_command)
+
+
+_mount_label_and_dashboard_commands()
+
 out = Console()
 err = Console(stderr=True)
 
@@ -139,7 +151,7 @@ def demo() -> None:
     from .pipeline.cli import run_command
     from .pipeline import example_path
 
-    run_command(example_path("fraud_pipeline.yaml"), backend=None, quiet=state.quiet,
+    run_command(example_path("fraud"), backend=None, quiet=state.quiet,
                 output=state.output if state.output is not Output.table else None)
 
 
@@ -229,7 +241,7 @@ def main() -> None:
         if isinstance(exc, click_exceptions.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
-        err.print(f"[red]aws-ml: error:[/] {type(exc).__name__}: {exc}")
+        err.print(f"[red]aws-ml: error:[/] {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

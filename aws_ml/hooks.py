@@ -151,6 +151,12 @@ class LocalRouter:
                     self._backends[key] = inst
         return inst
 
+    def close(self) -> None:
+        """Let every backend instance write what it buffers (endpoint metrics, data
+        capture) while the session's emulator, if any, still runs."""
+        for inst in list(self._backends.values()):
+            inst.close()
+
     def client(self, service: str, region: str):
         """A cached boto3 client of this session (routing applies)."""
         key = (service, region)

@@ -221,6 +221,7 @@ class LabelResult:
     output_path: str = ""
     manifest_rows: list[int] = field(default_factory=list)   # manifest line -> df row position
     label_column: str = "label"
+    reused: bool = False          # label_pool: an existing job was reused
     _session: Any = field(default=None, repr=False)
     _source: Any = field(default=None, repr=False)
 
@@ -337,7 +338,7 @@ def label_dataframe(session, df, *, text_column: str, categories: list[str], job
         raise ValueError(f"The 'categories' parameter of label_dataframe must hold at least 2 distinct "
                          f"labels. Got {categories!r} instead.")
     simulated = parse_workers(workers)
-    local = session.backend_for("sagemaker") == "local"
+    local = session.backend_for("sagemaker", "CreateLabelingJob") == "local"
     truth = None
     if simulated is not None:
         if not local:
@@ -358,11 +359,7 @@ def label_dataframe(session, df, *, text_column: str, categories: list[str], job
                          f"{session.backend_for('sagemaker')!r}: an IAM role Ground Truth can assume")
     pre, acs = _lambda_arns(session.region, task_type)
 
-    # rows to label: those without a label yet
-    if label_column in df.columns:
-        todo = [n for n, v in enumerate(df[label_column].tolist()) if v is None or (isinstance(v, float) and v != v)]
-    else:
-        todo = list(range(len(df)))
+    todo = _unlabelled_positions(df, label_column)
     if not todo:
         raise ValueError(f"every row of df already has a {label_column!r}: nothing to label")
 
@@ -424,22 +421,84 @@ def label_dataframe(session, df, *, text_column: str, categories: list[str], job
     return pending.wait(timeout=timeout, progress=progress)
 
 
+def _unlabelled_positions(df, label_column: str) -> list[int]:
+    """The positions of the rows of ``df`` with no value in ``label_column`` (all rows
+    when it is not a column): the rows a labelling job gets."""
+    if label_column not in df.columns:
+        return list(range(len(df)))
+    return [n for n, v in enumerate(df[label_column].tolist()) if v is None or (isinstance(v, float) and v != v)]
+
+
+def label_pool(session, pool_df, *, text_column: str, categories: list[str], job_name: str, bucket: str,
+               workers: str | None = None, workteam_arn: str | None = None, role_arn: str | None = None,
+               label_column: str = "label", prefix: str = "labeling", timeout: float | None = None,
+               progress: bool = False, max_attempts: int = 20) -> LabelResult:
+    """Label the rows of ``pool_df`` that have no ``label_column`` with ONE labelling job,
+    idempotently: what a pipeline step (section 2, or section 8's relabelling) calls.
+
+    If a job named ``job_name`` exists already — left by an earlier run, or by a run killed
+    while the job ran — it is reused: waited for while it runs (``DescribeLabelingJob``
+    says ``InProgress``), read when it is ``Completed``; no second job is created. A job of
+    that name that ended ``Failed`` or ``Stopped`` is left as it is and the next free name
+    ``<job_name>-r2``, ``-r3``, ... is used. ``result.reused`` says whether an existing job
+    was reused; ``result.job_name`` is the job's actual name.
+
+    The other parameters are :func:`label_dataframe`'s. ``pool_df`` must hold the same rows,
+    in the same order, as when the job was created (derive ``job_name`` from them, e.g. a
+    digest of the configuration); a job whose number of objects differs raises ``ValueError``.
+    """
+    if not isinstance(job_name, str) or not job_name:
+        raise ValueError(f"The 'job_name' parameter of label_pool must be a non-empty string. Got {job_name!r} instead.")
+    sm = session.client("sagemaker")
+    todo = _unlabelled_positions(pool_df, label_column)
+    for attempt in range(1, max_attempts + 1):
+        suffix = "" if attempt == 1 else f"-r{attempt}"
+        name = job_name[:63 - len(suffix)].rstrip("-") + suffix
+        try:
+            describe = sm.describe_labeling_job(LabelingJobName=name)
+        except sm.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("ResourceNotFound", "ResourceNotFoundException"):
+                raise
+            result = label_dataframe(session, pool_df, text_column=text_column, categories=categories,
+                                     job_name=name, bucket=bucket, workteam_arn=workteam_arn, workers=workers,
+                                     prefix=prefix, label_column=label_column, role_arn=role_arn,
+                                     timeout=timeout, progress=progress)
+            result.reused = False
+            return result
+        if describe["LabelingJobStatus"] == "Stopping":
+            describe = _wait(session, name, timeout, progress)     # it ends Stopped: not reusable
+        if describe["LabelingJobStatus"] in ("Failed", "Stopped"):
+            continue
+        c = describe["LabelCounters"]
+        objects = c.get("TotalLabeled", 0) + c.get("FailedNonRetryableError", 0) + c.get("Unlabeled", 0)
+        if objects and objects != len(todo):
+            raise ValueError(f"labeling job {name} exists with {objects} objects, but pool_df has {len(todo)} rows "
+                             f"to label: give another job_name")
+        done = _wait(session, name, timeout, progress)
+        result = _result(session, done, pool_df, todo, label_column)
+        result.reused = True
+        return result
+    raise LabelingJobFailed(f"labeling jobs {job_name} to {job_name}-r{max_attempts} all ended Failed or Stopped")
+
+
 def _wait(session, job_name: str, timeout: float | None, progress: bool) -> dict:
     """Describe the job until it ends (with a rich progress bar of labelled objects)."""
     sm = session.client("sagemaker")
     deadline = None if timeout is None else time.monotonic() + timeout
     describe = sm.describe_labeling_job(LabelingJobName=job_name)
 
+    local = session.backend_for("sagemaker", "DescribeLabelingJob") == "local"
+
     def poll() -> dict:
         nonlocal describe
-        delay = 0.05 if session.backend_for("sagemaker") == "local" else 15.0
+        delay = 0.05 if local else 15.0
         while describe["LabelingJobStatus"] not in TERMINAL:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"labeling job {job_name} is still {describe['LabelingJobStatus']} "
                                    f"after {timeout} s")
             yield describe
             time.sleep(delay)
-            delay = min(delay * 1.5, 1.0 if session.backend_for("sagemaker") == "local" else 60.0)
+            delay = min(delay * 1.5, 1.0 if local else 60.0)
             describe = sm.describe_labeling_job(LabelingJobName=job_name)
         yield describe
 
@@ -497,4 +556,5 @@ def _result(session, describe: dict, df, rows: list, label_column: str) -> Label
                        _session=session, _source=df)
 
 
-__all__ = ["CollectResult", "LabelResult", "LabelingJobFailed", "collect", "label_dataframe", "parse_workers"]
+__all__ = ["CollectResult", "LabelResult", "LabelingJobFailed", "collect", "label_dataframe", "label_pool",
+           "parse_workers"]

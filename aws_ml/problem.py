@@ -229,6 +229,18 @@ def _check(spec: ProblemSpec, df) -> ProblemCheck:
     y_all = df[spec.target]
     unlabelled = int(y_all.isna().sum())
     y = y_all.dropna()
+    if y.empty:
+        # no label yet: section 2's labelling job produces them; trust the declared type
+        if spec.problem_type is None:
+            raise ProblemSpecError(f"no row has a value in the target column {spec.target!r} yet: declare "
+                                   "problem_type (the labelling job will produce the labels)")
+        metric_ok, recommended, note = _metric_fit(spec, spec.problem_type, None)
+        text_cols = detect_text_columns(df, {spec.target, *spec.id_columns})
+        features = [c for c in df.columns if c not in {spec.target, *spec.id_columns}]
+        problems = [] if metric_ok else [note]
+        problems.append(f"no row has '{spec.target}' yet: section 2's labelling job produces it")
+        return ProblemCheck(spec, len(df), df.shape[1], spec.problem_type, True, {}, None, metric_ok, recommended,
+                            note, {}, unlabelled, text_cols, features, problems)
     inferred = infer_problem_type(y)
     declared = spec.problem_type or inferred
     declared_ok = spec.problem_type is None or spec.problem_type == inferred or (

@@ -14,12 +14,14 @@ local backend by the session, so predictions are the local ones. On ``aws`` it i
 """
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Any
 
 SKLEARN_IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/aws-ml-sagemaker"
+logger = logging.getLogger("aws_ml")
 
 
 def _local_hosting(session):
@@ -93,13 +95,81 @@ def wait_in_service(session, name: str, timeout: float = 300.0, delay: float = 0
         time.sleep(delay)
 
 
+def _moto_records(session) -> bool:
+    return session.backend_for("sagemaker") == "moto"
+
+
 def update(session, name: str, endpoint_config_name: str) -> None:
-    """``UpdateEndpoint`` on the control plane, and on the local servers (moto)."""
-    session.client("sagemaker").update_endpoint(EndpointName=name,
-                                                EndpointConfigName=endpoint_config_name)
+    """``UpdateEndpoint`` on the control plane, and on the local servers (moto). moto 5
+    does not implement UpdateEndpoint: on moto its record keeps the old endpoint config
+    (a warning says so) while the local model server switches to the new model."""
+    if _moto_records(session):
+        logger.warning("aws_ml: moto does not implement sagemaker UpdateEndpoint; its record of %s keeps "
+                       "the old endpoint config, the local model server serves %s", name, endpoint_config_name)
+    else:
+        session.client("sagemaker").update_endpoint(EndpointName=name,
+                                                    EndpointConfigName=endpoint_config_name)
     if session.backend != "aws" and not _runs_locally(session):
         _local_hosting(session).update_endpoint(EndpointName=name,
                                                 EndpointConfigName=endpoint_config_name)
+
+
+def redeploy(session, name: str, model_data_url: str, *, version: str, image: str | None = None,
+             role: str = DEFAULT_ROLE, wait: bool = True, timeout: float = 300.0) -> str:
+    """Switch the endpoint ``name`` to a new model with ``UpdateEndpoint`` (no request is
+    dropped): a model and an endpoint config ``<name>-<version>`` are created with the
+    current config's variants (instance type, count, weight) and data capture.
+
+    :returns: the new endpoint config's name.
+    """
+    sm = session.client("sagemaker")
+    control = _local_hosting(session) if _moto_records(session) else sm   # moto's record may be stale
+    current = control.describe_endpoint_config(
+        EndpointConfigName=control.describe_endpoint(EndpointName=name)["EndpointConfigName"])
+    new = f"{name}-{version}"[:63].rstrip("-")
+    variants = current["ProductionVariants"]
+    if image is None:
+        image = control.describe_model(ModelName=variants[0]["ModelName"])["PrimaryContainer"]["Image"]
+    model_req = {"ModelName": new, "ExecutionRoleArn": role,
+                 "PrimaryContainer": {"Image": image, "ModelDataUrl": model_data_url}}
+    config_req: dict[str, Any] = {"EndpointConfigName": new, "ProductionVariants": [
+        {k: v for k, v in {**variant, "ModelName": new}.items()
+         if k in ("VariantName", "ModelName", "InstanceType", "InitialInstanceCount", "InitialVariantWeight")}
+        for variant in variants]}
+    if current.get("DataCaptureConfig"):
+        capture = dict(current["DataCaptureConfig"])
+        if not capture.get("KmsKeyId"):
+            capture.pop("KmsKeyId", None)
+        config_req["DataCaptureConfig"] = capture
+    for create, req, key in ((sm.create_model, model_req, "ModelName"),
+                             (sm.create_endpoint_config, config_req, "EndpointConfigName")):
+        try:
+            create(**req)
+        except sm.exceptions.ClientError as exc:      # a re-run after a kill: it exists already
+            if "already exist" not in str(exc).lower():
+                raise
+    if session.backend != "aws" and not _runs_locally(session):
+        local = _local_hosting(session)
+        for create, req in ((local.create_model, model_req), (local.create_endpoint_config, config_req)):
+            try:
+                create(**req)
+            except Exception as exc:  # noqa: BLE001 - the local backend's "already exists"
+                if "already exist" not in str(exc).lower():
+                    raise
+    update(session, name, new)
+    if wait:
+        wait_in_service(session, name, timeout=timeout)
+        # the previous config and model serve nothing any more: delete them, as AWS users
+        # do, so that deleting the endpoint later leaves nothing behind
+        if current["EndpointConfigName"] != new:
+            # (moto's record still names the old config: there it stays)
+            targets = [_local_hosting(session)] if _moto_records(session) else [sm]
+            for target in targets:
+                target.delete_endpoint_config(EndpointConfigName=current["EndpointConfigName"])
+                for variant in variants:
+                    if variant["ModelName"] != new:
+                        target.delete_model(ModelName=variant["ModelName"])
+    return new
 
 
 def delete(session, name: str, *, config: bool = True, model: bool = True) -> None:

@@ -153,13 +153,17 @@ class Session:
         if self._closed:
             return
         self._closed = True
-        self.deactivate()
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        try:
+            if getattr(self, "router", None) is not None:
+                self.router.close()       # buffers go out while the emulator still runs
+        finally:
+            self.deactivate()
+            if self._mock is not None:
+                self._mock.stop()
+                self._mock = None
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
 
     def __enter__(self) -> "Session":
         return self

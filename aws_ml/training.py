@@ -278,8 +278,9 @@ def _upload_code(session, entry_point: str | Path, bucket: str, prefix: str) -> 
 
 def _algorithm(session, data, target: str, *, entry_point, program: str | None, algorithm: str,
                hyperparameters: Mapping[str, Any] | None, metric_definitions, bucket: str,
-               prefix: str, instance_type: str, output_path: str | None) -> dict:
-    """The parts of a training request shared by train, cross_validate and tune."""
+               prefix: str, instance_type: str, output_path: str | None, role: str | None = None) -> dict:
+    """The parts of a training request shared by train, cross_validate and tune (``role``:
+    the execution role, default :data:`DEFAULT_ROLE`)."""
     builtin = entry_point is None
     if builtin and algorithm != "xgboost":
         raise ValueError(f"The 'algorithm' parameter must be 'xgboost' (or give an entry_point). "
@@ -303,7 +304,7 @@ def _algorithm(session, data, target: str, *, entry_point, program: str | None, 
         hps.update({k: json.dumps(v) for k, v in (hyperparameters or {}).items()})
         spec = {"TrainingImage": image, "TrainingInputMode": "File",
                 "MetricDefinitions": list(metric_definitions or [])}
-    return {"AlgorithmSpecification": spec, "HyperParameters": hps, "RoleArn": DEFAULT_ROLE,
+    return {"AlgorithmSpecification": spec, "HyperParameters": hps, "RoleArn": role or DEFAULT_ROLE,
             "InputDataConfig": inputs.channels,
             "OutputDataConfig": {"S3OutputPath": output_path or f"s3://{bucket}/{prefix}/output"},
             "ResourceConfig": {"InstanceType": instance_type, "InstanceCount": 1, "VolumeSizeInGB": 5},
@@ -356,8 +357,9 @@ def train(session, *, data, target: str, entry_point: str | Path | None = None,
           algorithm: str = "xgboost", hyperparameters: Mapping[str, Any] | None = None,
           metric_definitions: list[dict] | None = None, instance_type: str = "ml.m5.large",
           output_path: str | None = None, job_name: str | None = None, wait: bool = True,
-          progress: bool = True) -> TrainingResult:
-    """Train a model as a SageMaker training job.
+          progress: bool = True, role: str | None = None) -> TrainingResult:
+    """Train a model as a SageMaker training job (run as ``role``, an IAM role ARN; default
+    :data:`DEFAULT_ROLE`).
 
     :param data: a DataFrame (split 80/20 into ``train`` and ``validation`` CSV channels and
         uploaded) or an ``s3://`` prefix holding ``train/`` and ``validation/``.
@@ -370,7 +372,7 @@ def train(session, *, data, target: str, entry_point: str | Path | None = None,
     request = {"TrainingJobName": name, **_algorithm(
         session, data, target, entry_point=entry_point, program=None, algorithm=algorithm,
         hyperparameters=hyperparameters, metric_definitions=metric_definitions, bucket=bucket,
-        prefix=f"aws-ml/{name}", instance_type=instance_type, output_path=output_path)}
+        prefix=f"aws-ml/{name}", instance_type=instance_type, output_path=output_path, role=role)}
     with _progress(progress, f"training job {name}") as status:
         return _run_training(session, request, wait=wait, status=status)
 
@@ -508,7 +510,8 @@ def tune(session, *, data, target: str, ranges: Mapping[str, Any], strategy: str
          hyperparameters: Mapping[str, Any] | None = None, metric_definitions: list[dict] | None = None,
          early_stopping: str = "Off", max_resource: int | None = None,
          instance_type: str = "ml.m5.large", seed: int | None = 0,
-         job_name: str | None = None, wait: bool = True, progress: bool = True) -> TuningResult:
+         job_name: str | None = None, wait: bool = True, progress: bool = True,
+         role: str | None = None) -> TuningResult:
     """A hyperparameter tuning job: ``strategy`` (Random, Bayesian, Grid, Hyperband) over
     ``ranges`` (see :func:`parameter_ranges`), ``max_jobs`` training jobs, ``max_parallel``
     at a time, optimising ``objective``. With Hyperband, ``max_resource`` (default: the
@@ -518,7 +521,7 @@ def tune(session, *, data, target: str, ranges: Mapping[str, Any], strategy: str
     base = _algorithm(session, data, target, entry_point=entry_point, program=None, algorithm=algorithm,
                       hyperparameters=hyperparameters, metric_definitions=metric_definitions,
                       bucket=bucket, prefix=f"aws-ml/{name}", instance_type=instance_type,
-                      output_path=None)
+                      output_path=None, role=role)
     config: dict[str, Any] = {
         "Strategy": strategy,
         "HyperParameterTuningJobObjective": {"Type": objective_type, "MetricName": objective},
@@ -633,7 +636,8 @@ def _tune_here(session, name: str, config: dict, definition: dict, status) -> Tu
 # -- section 8: AutoML ------------------------------------------------------------------------
 def automl(session, data, target: str, *, problem_type: str | None = None, metric: str | None = None,
            max_candidates: int = 5, max_runtime: int | None = None, job_name: str | None = None,
-           output_path: str | None = None, wait: bool = True, progress: bool = True) -> AutoMLResult:
+           output_path: str | None = None, wait: bool = True, progress: bool = True,
+           role: str | None = None) -> AutoMLResult:
     """An Autopilot (AutoML V2, tabular) job on ``data`` (a DataFrame, uploaded as CSV, or an
     ``s3://`` prefix of CSV files with a header)."""
     name = job_name or _name("aws-ml-automl", 32)
@@ -659,7 +663,7 @@ def automl(session, data, target: str, *, problem_type: str | None = None, metri
         "AutoMLJobInputDataConfig": [{"ChannelType": "training", "ContentType": "text/csv;header=present",
                                       "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri}}}],
         "OutputDataConfig": {"S3OutputPath": output_path or f"s3://{bucket}/aws-ml/{name}/output"},
-        "AutoMLProblemTypeConfig": {"TabularJobConfig": tabular}, "RoleArn": DEFAULT_ROLE}
+        "AutoMLProblemTypeConfig": {"TabularJobConfig": tabular}, "RoleArn": role or DEFAULT_ROLE}
     if metric:
         request["AutoMLJobObjective"] = {"MetricName": metric}
     sm = session.client("sagemaker")

@@ -4,7 +4,8 @@ Fit the pipeline once on the training set and apply the same fitted object at in
 (it pickles with the model): dates decomposed (day, month, year, day of week, weekend,
 hour, and cyclical sin/cos), categories one-hot encoded, numbers imputed and scaled,
 ratios and products of column pairs, then feature selection by mutual information or by
-a model's importances.
+a model's importances. Text columns become TF-IDF weights reduced to a few dense
+components (latent semantic analysis).
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_selection import SelectFromModel, SelectKBest, mutual_info_classif, mutual_info_regression
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 _PERIODS = {"month": 12, "dow": 7, "hour": 24, "day": 31}
 
@@ -89,6 +92,65 @@ class PairFeatures(BaseEstimator, TransformerMixin):
         return np.asarray(self.feature_names_out_, dtype=object)
 
 
+class TextComponents(BaseEstimator, TransformerMixin):
+    """Each text column as ``n_components`` dense columns ``<col>_svd_<i>``: TF-IDF weights
+    (sublinear term frequency, words and word pairs seen in at least ``min_df`` rows)
+    reduced by a truncated SVD (latent semantic analysis). The number of components is
+    capped by what a column allows: its vocabulary size and the number of rows it is
+    fitted on (``n_components_`` holds the count kept per column). Missing text is an
+    empty string."""
+
+    def __init__(self, n_components: int = 50, min_df: int = 2, ngram_range: tuple[int, int] = (1, 2),
+                 random_state: int = 0) -> None:
+        self.n_components = n_components
+        self.min_df = min_df
+        self.ngram_range = ngram_range
+        self.random_state = random_state
+
+    @staticmethod
+    def _texts(column) -> list[str]:
+        return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in column]
+
+    def fit(self, X, y=None):
+        if not isinstance(self.n_components, (int, np.integer)) or isinstance(self.n_components, bool) \
+                or self.n_components < 1:
+            raise ValueError(f"The 'text_components' parameter of feature_pipeline must be an integer >= 1. "
+                             f"Got {self.n_components!r} instead.")
+        X = pd.DataFrame(X)
+        self.columns_ = [str(c) for c in X.columns]
+        self.vectorizers_, self.svds_, self.n_components_ = {}, {}, {}
+        for col, raw in zip(self.columns_, X.columns):
+            texts = self._texts(X[raw])
+            vec = TfidfVectorizer(sublinear_tf=True, ngram_range=tuple(self.ngram_range), min_df=self.min_df)
+            try:
+                tfidf = vec.fit_transform(texts)
+            except ValueError as exc:
+                raise ValueError(f"text column {col!r}: no word appears in {self.min_df} or more of its "
+                                 f"{len(texts)} rows, so it has no vocabulary to learn ({exc})") from None
+            n = int(min(self.n_components, tfidf.shape[1], tfidf.shape[0]))
+            self.vectorizers_[col] = vec
+            self.svds_[col] = TruncatedSVD(n_components=n, random_state=self.random_state).fit(tfidf)
+            self.n_components_[col] = n
+        self.feature_names_out_ = [f"{c}_svd_{i}" for c in self.columns_ for i in range(self.n_components_[c])]
+        return self
+
+    def transform(self, X):
+        X = pd.DataFrame(X)
+        X.columns = [str(c) for c in X.columns]
+        missing = [c for c in self.columns_ if c not in X.columns]
+        if missing:
+            raise ValueError(f"text column {missing[0]!r} is missing from the rows to transform")
+        parts = []
+        for col in self.columns_:
+            values = self.svds_[col].transform(self.vectorizers_[col].transform(self._texts(X[col])))
+            parts.append(pd.DataFrame(values, index=X.index,
+                                      columns=[f"{col}_svd_{i}" for i in range(self.n_components_[col])]))
+        return pd.concat(parts, axis=1)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(self.feature_names_out_, dtype=object)
+
+
 class MutualInformation:
     """A picklable score function for ``SelectKBest``: mutual information with the target
     (seeded, so the selection is reproducible)."""
@@ -102,16 +164,30 @@ class MutualInformation:
         return score(X, y, random_state=self.random_state)
 
 
+def categories_as_text(X):
+    """Categories as strings (missing values kept missing): a whole-number column listed as
+    categorical (a code, a ZIP) is one-hot encoded like a text one."""
+    import pandas as pd
+
+    frame = pd.DataFrame(X)
+    return frame.apply(lambda s: s.where(s.isna(), s.astype(str)).astype(object))
+
+
 def feature_pipeline(numeric: list[str] = (), categorical: list[str] = (), dates: list[str] = (),
                      ratios: list[tuple[str, str]] = (), products: list[tuple[str, str]] = (),
                      select: str | None = None, k: int | str = "all", task: str = "classification",
-                     scale: bool = True, random_state: int = 0) -> Pipeline:
+                     scale: bool = True, random_state: int = 0, text: list[str] = (),
+                     text_components: int = 50) -> Pipeline:
     """One scikit-learn ``Pipeline`` of the transformations above.
 
     :param select: ``None``, ``"mutual_info"`` (``SelectKBest`` keeping ``k`` features)
         or ``"model"`` (``SelectFromModel`` over a random forest's importances, at most
         ``k`` features when ``k`` is an int).
     :param task: ``"classification"`` or ``"regression"`` (for the selector's score).
+    :param text: text columns, each turned into ``text_components`` dense columns
+        ``<col>_svd_<i>`` (:class:`TextComponents`: TF-IDF of words and word pairs, then a
+        truncated SVD seeded with ``random_state``; fewer when the vocabulary or the rows
+        allow fewer).
     """
     if select not in (None, "mutual_info", "model"):
         raise ValueError(f"The 'select' parameter of feature_pipeline must be None, "
@@ -125,6 +201,7 @@ def feature_pipeline(numeric: list[str] = (), categorical: list[str] = (), dates
         parts.append(("numeric", make_pipeline(*num_steps), list(numeric)))
     if categorical:
         parts.append(("categorical", make_pipeline(
+            FunctionTransformer(categories_as_text, feature_names_out="one-to-one"),
             SimpleImputer(strategy="constant", fill_value="missing"),
             OneHotEncoder(handle_unknown="ignore", sparse_output=False)), list(categorical)))
     if dates:
@@ -132,6 +209,8 @@ def feature_pipeline(numeric: list[str] = (), categorical: list[str] = (), dates
     if ratios or products:
         cols = sorted({c for pair in [*ratios, *products] for c in pair})
         parts.append(("pairs", make_pipeline(PairFeatures(list(ratios), list(products)), *num_steps), cols))
+    if text:
+        parts.append(("text", TextComponents(n_components=text_components, random_state=random_state), list(text)))
     if not parts:
         raise ValueError("feature_pipeline needs at least one column")
     steps = [("columns", ColumnTransformer(parts, verbose_feature_names_out=True))]

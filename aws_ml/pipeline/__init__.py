@@ -4,7 +4,7 @@ cached by the hash of their inputs and resumable, with an HTML run report.
 >>> from aws_ml import Session
 >>> from aws_ml.pipeline import run, load_pipeline, example_path
 >>> with Session(backend="local") as session:                      # doctest: +SKIP
-...     result = run(example_path("fraud_pipeline.yaml"), session)
+...     result = run(example_path("fraud"), session)
 >>> result.executed, result.report_html                            # doctest: +SKIP
 
 * :mod:`.spec` — the pipeline file (YAML, or the same dataclasses in Python), strictly checked;
@@ -24,10 +24,22 @@ from .steps import STEPS, Step, StepContext, StepRegistry, default_registry
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
-def example_path(name: str = "fraud_pipeline.yaml") -> Path:
-    """A bundled example pipeline file."""
-    return EXAMPLES / name
+def example_names() -> list[str]:
+    """The bundled example pipelines: ``<name>`` for each ``examples/<name>_pipeline.yaml``."""
+    return sorted(p.name[:-len("_pipeline.yaml")] for p in EXAMPLES.glob("*_pipeline.yaml"))
+
+
+def example_path(name: str = "fraud") -> Path:
+    """The bundled example pipeline file ``name``: ``"fraud"`` (the default), ``"diabetes"``
+    (a regression), ``"reviews"``... — any ``<name>`` of ``examples/<name>_pipeline.yaml``
+    (the file name itself, ``"fraud_pipeline.yaml"``, works too)."""
+    file = name if name.endswith((".yaml", ".yml")) else f"{name}_pipeline.yaml"
+    path = EXAMPLES / file
+    if "/" in name or "\\" in name or not path.is_file():
+        raise ValueError(f"There is no bundled example pipeline {name!r}; "
+                         f"the examples are {', '.join(example_names())}.")
+    return path
 
 
 __all__ = ["PipelineFileError", "PipelineSpec", "RunResult", "STEPS", "Step", "StepContext", "StepRegistry",
-           "StepRun", "check_columns", "default_registry", "example_path", "load_pipeline", "load_run", "run"]
+           "StepRun", "check_columns", "default_registry", "example_names", "example_path", "load_pipeline", "load_run", "run"]

@@ -89,6 +89,18 @@ def answer_data(o: dict, spec: dict) -> list[str]:
     elif lab["status"] == "needed":
         label = (f"{_n(lab['unlabelled_rows'])} rows have no label: they need a labelling job "
                  f"(add data.labeling to the pipeline file); they were left out of training.")
+    elif lab["status"] == "done":
+        c = lab.get("label_counters") or {}
+        label = (f"Ground Truth labelling job {lab['job_name']} ({lab['task']}, labels "
+                 f"{', '.join(map(str, lab['categories']))}){' — reused from an earlier run' if lab.get('reused_job') else ''}: "
+                 f"{_n(lab['items_sent'])} items sent to {lab['workers']}; {_n(c.get('TotalLabeled'))} labelled"
+                 + (f", {_n(c['FailedNonRetryableError'])} failed" if c.get("FailedNonRetryableError") else "")
+                 + f"; mean confidence of the consolidated labels {_n(lab['mean_confidence'], 2)}"
+                 + (f"; {_pct(lab['agreement_with_truth'])} of them equal the true label"
+                    if lab.get("agreement_with_truth") is not None else "")
+                 + f". {_n(lab['labelled_rows'])} rows now carry '{spec['problem']['target']}', "
+                 f"{_n(lab['unlabelled_rows'])} remain unlabelled"
+                 + (f" (pool: {lab['pool_uri']})" if lab["unlabelled_rows"] else "") + ".")
     else:
         label = (f"A Ground Truth labelling job was asked for {_n(lab['unlabelled_rows'])} unlabelled rows: "
                  f"{lab['status']}.")
@@ -210,15 +222,39 @@ def answer_monitoring(o: dict, spec: dict) -> list[str]:
 
 
 def answer_tuning(o: dict, spec: dict) -> list[str]:
-    tuned, trained = o.get("tuned_value"), o.get("trained_value")
-    why = (f"The trained model scores {o['objective']} {_n(trained)}; tuning reached {_n(tuned)}"
-           + (" — better." if o.get("improved") else " — no better: the limit is the data (features, rare class), "
-              "not the hyperparameters." if o.get("improved") is False else "."))
-    trials = o.get("trials") or []
-    return [why,
-            f"{o['strategy']} search: {len(trials)} trials ({o['job_name']}); best: "
-            + ", ".join(f"{k}={v}" for k, v in (o["best"].get("hyperparameters") or {}).items()) + ".",
-            "Change a setting in the pipeline file and run it again: only the sections it affects run again."]
+    if "iterations" not in o:          # a record of the version without the corrective loop
+        tuned, trained = o.get("tuned_value"), o.get("trained_value")
+        why = (f"The trained model scores {o['objective']} {_n(trained)}; tuning reached {_n(tuned)}.")
+        return [why, f"{o['strategy']} search: {len(o.get('trials') or [])} trials ({o['job_name']}).",
+                "Change a setting in the pipeline file and run it again."]
+    metric, threshold = o["metric"], o.get("threshold")
+    initial, final, its = o["initial"], o["final"], o["iterations"]
+    target = f"the target {threshold}" if threshold is not None else "no target (problem.threshold is not set)"
+    start = f"The trained model ({initial['job']}) scores {metric} {_n(initial['value'])} on the {initial['evaluated_on']}"
+    from .correction import meets
+
+    if meets(metric, initial["value"], threshold):
+        why = f"{start}: it meets {target}."
+        diagnosed = [it for it in its if it.get("diagnosis_summary")]
+        if diagnosed:
+            why += f" Diagnosis all the same: {diagnosed[0]['diagnosis_summary']}."
+    else:
+        first = its[0]["diagnosis_summary"] if its else "not diagnosed (no iteration ran)"
+        why = f"{start}, short of {target}. Why: {first}."
+    if its:
+        actions = " ".join(
+            f"{it['iteration']}. {it['action']} ({it['reason']}): {it['detail']} → {metric} {_n(it['value_before'])} → "
+            f"{_n(it['value_after'])}" + (" (better, kept)." if it["improved"] else
+                                          " (the action failed)." if it.get("failed") else " (no better, dropped).")
+            for it in its)
+    else:
+        actions = "None: the model met the target, nothing needed correcting."
+    verdict = "meets" if final["meets_threshold"] else "still misses"
+    loop = (f"{len(its)} iteration(s); stopped because {o['stopped_because']}. Best model: {final['job']} "
+            f"({final['action']}), test {metric} {_n(final['value'])}, which {verdict} {target}.")
+    if o.get("redeployed"):
+        loop += f" The endpoint {o['redeployed']['endpoint_name']} now serves it (UpdateEndpoint)."
+    return [why, actions, loop]
 
 
 ANSWERS: dict[str, Callable[[dict, dict], list[str]]] = {

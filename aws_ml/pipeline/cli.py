@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -86,10 +86,15 @@ def run_command(
     backend: Optional[str] = typer.Option(None, "--backend", help="local | moto | localstack | aws"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress, only the result"),
     output: Optional[Output] = typer.Option(None, "--output", help="json | table | text"),
+    stack: Annotated[Optional[str], typer.Option(
+        "--stack", help="a deployed core stack (infra/core.yaml) whose outputs give the bucket, role, "
+                        "work group, database, feature groups and alarm topic")] = None,
 ) -> None:
-    """Run every section of PIPELINE_FILE; unchanged sections come from the cache."""
+    """Run every section of PIPELINE_FILE; unchanged sections come from the cache.
+    With --stack, on the resources of a deployed stack (``aws-ml infra deploy``)."""
     from .runner import run
     from .spec import PipelineFileError, check_columns
+    from .stack import StackError, apply_stack
 
     spec = _load(pipeline_file)
     fmt = _output(output)
@@ -97,8 +102,9 @@ def run_command(
     quiet = quiet or bool(st and st.quiet) or fmt is Output.json
     with _session(backend) as session:
         try:
+            spec = apply_stack(spec, session, stack)
             check_columns(spec, session)
-        except PipelineFileError as exc:
+        except (PipelineFileError, StackError) as exc:
             err.print(f"[red]aws-ml: error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         result = run(spec, session, progress=not quiet)

@@ -102,6 +102,8 @@ def report_data(run: dict, previous: dict | None) -> dict[str, Any]:
         sections.append({**{k: s[k] for k in ("name", "section", "title", "status", "seconds", "message", "notes",
                                               "computed_seconds", "computed_in_run", "key")},
                          "answers": answers_for(s, spec), "artifacts": arts,
+                         "iterations": (s.get("outputs") or {}).get("iterations") if s["status"] in ("done", "cached")
+                         else None,
                          "headline": (s.get("outputs") or {}).get("headline") or {}})
     return {"run_id": run["run_id"], "pipeline": run["pipeline"], "source": run["source"],
             "backend": run["backend"], "region": run["region"], "started_at": run["started_at"],
@@ -149,6 +151,13 @@ def _chart_data(run: dict, previous: dict | None) -> dict[str, list]:
                     items.append((f"{c['metric']} ({name})", round(v, 4), "baseline"))
         if items:
             charts["model-vs-baselines"] = items
+    tuning = out("tuning")
+    if tuning.get("iterations"):
+        items = [("initial", round(tuning["initial"]["value"], 4), "model")]
+        items += [(f"{it['iteration']}. {it['action']}", round(it["value_after"], 4),
+                   "model" if it["improved"] else "baseline") for it in tuning["iterations"]
+                  if it.get("value_after") is not None]
+        charts["corrective-iterations"] = items
     trials = [t for t in out("tuning").get("trials", []) if t.get("objective") is not None]
     if trials:
         charts["tuning-trials"] = [(t["name"][-12:], round(t["objective"], 4), "trial") for t in trials]
@@ -187,9 +196,11 @@ CHART_TITLES = {"timings": ("Time per section: green, computed in this run; blue
                 "informative-features": ("Mutual information with the target (training rows)", ""),
                 "training-metrics": ("Training job metrics vs the trivial baseline", ""),
                 "model-vs-baselines": ("The deployed model vs trivial models (test set)", ""),
-                "tuning-trials": ("Tuning trials: objective per training job", "")}
+                "tuning-trials": ("Tuning trials: objective per training job", ""),
+                "corrective-iterations": ("The problem's metric on the test set, per corrective iteration "
+                                          "(green: better, kept; grey: no better)", "")}
 CHART_SECTION = {"class-balance": 3, "informative-features": 4, "training-metrics": 5, "model-vs-baselines": 7,
-                 "tuning-trials": 8}
+                 "tuning-trials": 8, "corrective-iterations": 8}
 
 CSS = """
 body{font-family:system-ui,-apple-system,sans-serif;margin:0;color:#16191f;background:#f4f5f7}
@@ -248,6 +259,17 @@ def render_html(data: dict[str, Any], local_copies: dict[str, str] | None = None
             if a["value"] in local_copies:
                 value += f" · <a href='{_e(local_copies[a['value']])}'>open the local copy</a>"
             arts.append(f"<li>{_e(a['label'])}: {value}</li>")
+        if s.get("iterations"):
+            rows = "".join(
+                f"<tr><td>{it['iteration']}</td><td>{_e(it['reason'])}</td><td>{_e(it['diagnosis_summary'])}"
+                + (" <span class='muted'>(learning curve, rows → train / validation: "
+                   + ", ".join(f"{p['rows']:,} → {p['train']} / {p['validation']}" for p in it["diagnosis"]["learning_curve"])
+                   + ")</span>" if it["diagnosis"].get("learning_curve") else "")
+                + f"</td><td><b>{_e(it['action'])}</b>: {_e(it['detail'])}</td><td>{_e(it['value_before'])} → "
+                f"{_e(it['value_after'])}</td><td>{'kept' if it['improved'] else 'failed' if it.get('failed') else 'dropped'}</td></tr>"
+                for it in s["iterations"])
+            qa += ("</table><h3>Corrective iterations</h3><table class='iterations'><tr><th>#</th><th>why</th>"
+                   f"<th>diagnosis</th><th>action</th><th>test score</th><th></th></tr>{rows}")
         chart_html = "".join(svg_bars(name, CHART_TITLES[name][0], charts[name], CHART_TITLES[name][1])
                              for name, sec in CHART_SECTION.items() if sec == s["section"] and name in charts)
         timing = (f"{s['seconds']:.2f} s" if s["status"] != "cached" else

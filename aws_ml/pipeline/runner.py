@@ -26,6 +26,7 @@ from typing import Any
 
 from .cache import LocalStateStore, S3StateStore, StateStore, digest
 from .spec import PipelineSpec, as_spec, check_columns, resolve
+from .stack import apply_stack
 from .steps import StepContext, StepRegistry, default_registry, unavailable_message
 
 PRODUCED = ("done", "cached")
@@ -161,7 +162,7 @@ class _Progress:
 
 
 def run(pipeline: Any, session=None, *, progress: bool = True, registry: StepRegistry | None = None,
-        report: bool = True) -> RunResult:
+        report: bool = True, stack: str | None = None) -> RunResult:
     """Run ``pipeline`` (a :class:`PipelineSpec`, a YAML file or a dict) on ``session``
     (default: ``Session()``). The file is checked entirely — schema, then the columns it
     names against the sources' headers — before any work.
@@ -169,6 +170,9 @@ def run(pipeline: Any, session=None, *, progress: bool = True, registry: StepReg
     :param progress: show one line per section on stderr.
     :param registry: the steps (default: the built-in ones).
     :param report: write the HTML and JSON run report.
+    :param stack: a deployed stack (``infra/core.yaml``) whose outputs replace the bucket,
+        role, work group, database, feature groups and alarm topic of the file (default:
+        ``artifacts.stack``); see :mod:`aws_ml.pipeline.stack`.
     """
     spec = as_spec(pipeline)
     own_session = session is None
@@ -177,6 +181,7 @@ def run(pipeline: Any, session=None, *, progress: bool = True, registry: StepReg
 
         session = Session()
     try:
+        spec = apply_stack(spec, session, stack)
         check_columns(spec, session)
         return _run(spec, session, progress=progress, registry=registry or default_registry(), report=report)
     finally:
@@ -287,11 +292,12 @@ def step_key(step, config: dict, keys: dict[str, str], statuses: dict[str, str],
                    "where": [session.backend, session.region, bucket, prefix]})
 
 
-def plan(pipeline: Any, session, registry: StepRegistry | None = None) -> list[dict[str, str]]:
+def plan(pipeline: Any, session, registry: StepRegistry | None = None,
+         stack: str | None = None) -> list[dict[str, str]]:
     """What the next run would do, without doing it: per step ``cached`` (up to date),
     ``run`` (its configuration or an input changed, or it never ran), ``skipped``,
     ``unavailable`` or ``blocked``."""
-    spec = as_spec(pipeline)
+    spec = apply_stack(as_spec(pipeline), session, stack)
     check_columns(spec, session)
     registry = registry or default_registry()
     account = account_of(session)
@@ -318,8 +324,9 @@ def plan(pipeline: Any, session, registry: StepRegistry | None = None) -> list[d
     return rows
 
 
-def load_run(spec: PipelineSpec, session, run_id: str | None = None) -> RunResult | None:
-    """A recorded run of ``spec`` (the latest when ``run_id`` is None)."""
+def load_run(spec: PipelineSpec, session, run_id: str | None = None, stack: str | None = None) -> RunResult | None:
+    """A recorded run of ``spec`` (the latest when ``run_id`` is None; ``stack``: runs made on it)."""
+    spec = apply_stack(spec, session, stack)
     account = account_of(session)
     bucket = resolve(spec.artifacts.bucket, spec, account, session.region)
     prefix = resolve(spec.artifacts.prefix, spec, account, session.region).strip("/")

@@ -49,6 +49,15 @@ class Artifacts:
 
     bucket: str = field(default="aws-ml-pipelines-{account}-{region}", metadata=_help("an S3 bucket name"))
     prefix: str = field(default="pipelines/{name}", metadata=_help("a key prefix"))
+    stack: str | None = field(default=None, metadata=_help(
+        "a deployed CloudFormation stack (infra/core.yaml) whose outputs the run uses: its bucket, "
+        "role, Athena work group, Glue database, feature groups and alarm topic (like --stack)"))
+    role_arn: str | None = field(default=None, metadata=_help(
+        "the SageMaker execution role of training jobs, tuning jobs and endpoints (an IAM role ARN)"))
+    athena_workgroup: str | None = field(default=None, metadata=_help("the Athena work group of queries"))
+    glue_database: str | None = field(default=None, metadata=_help("the Glue database of the tables"))
+    alarm_topic_arn: str | None = field(default=None, metadata=_help(
+        "the SNS topic the monitoring alarms notify (an SNS topic ARN)"))
 
 
 @dataclass
@@ -77,15 +86,53 @@ class Source:
     path: str = field(metadata=_help("bundled:<name>, a file path or an s3:// URI"))
 
 
+LABELING_ID_COLUMN = "record_id"    # the record id section 2 adds when labelling and no problem.id_columns
+
+
+@dataclass
+class SimulatedWorkers:
+    """Programmatic annotators of the local backend (``aws_ml.labeling``'s
+    ``simulated:...`` workers): each is right with probability ``accuracy`` about the
+    value of the ``truth`` column, which only they see (section 2 removes it from the
+    curated data)."""
+
+    truth: str = field(metadata=_help("the column holding the true label (never a feature)"))
+    count: int = field(default=3, metadata=_help("a number of workers ≥ 1", lambda v: v >= 1 or "≥ 1"))
+    accuracy: float = field(default=0.8, metadata=_help("a probability in [0, 1]",
+                                                        lambda v: 0 <= v <= 1 or "in [0, 1]"))
+    seed: int = 0
+
+    def spec_string(self) -> str:
+        """The ``workers=`` value of :func:`aws_ml.labeling.label_dataframe`."""
+        return f"simulated:count={self.count},accuracy={self.accuracy:g},truth={self.truth},seed={self.seed}"
+
+
 @dataclass
 class Labeling:
-    """Section 2's labelling job (SageMaker Ground Truth) for rows without a label."""
+    """Section 2's labelling job (SageMaker Ground Truth, built-in text classification) for
+    rows without a label: up to ``budget`` of them (all when null), chosen at random
+    (seeded), go to one job; its consolidated labels fill ``problem.target``, which the
+    sources may then lack. Workers: ``simulated_workers`` (local backend only) or a real
+    private work team (``workteam_arn``, with ``role_arn``) on AWS."""
 
-    task: Literal["text-classification", "image-classification", "tabular-classification"] = field(
-        metadata=_help("the labelling task type"))
-    labels: list[str] = field(metadata=_help("the label values workers choose from"))
-    text_column: str | None = None
-    workers: int = field(default=1, metadata=_help("a number of workers ≥ 1", lambda v: v >= 1 or "≥ 1"))
+    labels: list[str] = field(metadata=_help("the label values workers choose from (at least 2, distinct)",
+                                             lambda v: (len(v) >= 2 and len(set(v)) == len(v))
+                                             or "at least 2 distinct labels"))
+    text_column: str = field(metadata=_help("the column holding the text to label"))
+    task: Literal["text-classification"] = field(default="text-classification", metadata=_help(
+        "the labelling task type (Ground Truth's built-in text classification)"))
+    budget: int | None = field(default=None, metadata=_help("a number of items ≥ 1 (null: every unlabelled row)",
+                                                            lambda v: v >= 1 or "≥ 1"))
+    simulated_workers: SimulatedWorkers | None = None
+    workteam_arn: str | None = field(default=None, metadata=_help(
+        "a private or vendor work team ARN (arn:aws:sagemaker:...:workteam/...)",
+        lambda v: v.startswith("arn:") or "an ARN"))
+    role_arn: str | None = field(default=None, metadata=_help(
+        "an IAM role ARN Ground Truth assumes", lambda v: v.startswith("arn:") or "an ARN"))
+
+    def workers_spec(self) -> str | None:
+        """The ``workers=`` value of :func:`aws_ml.labeling.label_dataframe` (None: people)."""
+        return self.simulated_workers.spec_string() if self.simulated_workers else None
 
 
 @dataclass
@@ -119,12 +166,35 @@ class Split:
     seed: int = 0
 
 
+FEATURE_TYPES = ("Integral", "Fractional", "String")
+
+
+@dataclass
+class FeatureGroupSpec:
+    """One feature group of section 4 holding the columns of one data source (the target
+    stays with the source that has it). The training set is the point-in-time join of
+    the groups on their record identifiers."""
+
+    name: str = field(metadata=_help("a feature group name ({name} is the pipeline's name)"))
+    source: str = field(metadata=_help("the name of a data source (data.sources[].name)"))
+    record_id: str | None = field(default=None, metadata=_help(
+        "the source's identifier column (default: features.record_id, else data.join_on)"))
+    stack_output: str | None = field(default=None, metadata=_help(
+        "the stack output naming this group on --stack (e.g. ClaimsFeatureGroupName); such a "
+        "group belongs to the stack: the pipeline ingests into it, never deletes or re-creates it"))
+    feature_types: dict[str, Literal["Integral", "Fractional", "String"]] = field(
+        default_factory=dict, metadata=_help("Feature Store types forced on columns (inferred otherwise)"))
+
+
 @dataclass
 class Features:
-    """Section 4: the feature group, the transformations and the training sets."""
+    """Section 4: the feature group(s), the transformations and the training sets.
+    ``groups`` empty: one group (``feature_group``) of the joined table."""
 
     enabled: bool = True
     feature_group: str = field(default="{name}-features", metadata=_help("a feature group name"))
+    groups: list[FeatureGroupSpec] = field(default_factory=list, metadata=_help(
+        "one feature group per source: a list of {name, source, record_id, stack_output, feature_types}"))
     record_id: str | None = None
     event_time: str = field(default="2024-01-01T00:00:00Z",
                             metadata=_help("an ISO-8601 time the features are valid from"))
@@ -178,7 +248,14 @@ class Monitoring:
 
 @dataclass
 class Tuning:
-    """Section 8: hyperparameter tuning (or AutoML with ``strategy: automl``).
+    """Section 8: tuning, and the corrective loop of the course note. Each iteration
+    evaluates the current model on the test set; while it misses ``problem.threshold``
+    (or on the first iteration with ``run: always``) the runner diagnoses why (learning
+    curves: under- or over-fitting, too few labels; class imbalance; drift) and applies
+    the first allowed action the diagnosis points to: ``tune`` (a hyperparameter tuning
+    job, or AutoML with ``strategy: automl``), ``automl`` (an Autopilot job) or ``relabel``
+    (the most uncertain unlabelled items go to a labelling job, then the model is
+    retrained), up to ``max_iterations``.
 
     ``ranges``: a pair of numbers is a range (integers: an integer range), a pair followed
     by ``Logarithmic`` / ``Linear`` sets the scaling, any other list is a set of choices."""
@@ -188,6 +265,19 @@ class Tuning:
     max_jobs: int = field(default=6, metadata=_help("a number of jobs ≥ 1", lambda v: v >= 1 or "≥ 1"))
     max_parallel_jobs: int = field(default=2, metadata=_help("a number ≥ 1", lambda v: v >= 1 or "≥ 1"))
     ranges: dict[str, list[Union[int, float, str]]] = field(default_factory=dict)
+    run: Literal["always", "on_miss"] = field(default="always", metadata=_help(
+        "'always' (the first action runs whatever the score) or 'on_miss' (only when the model "
+        "misses problem.threshold)"))
+    actions: list[Literal["tune", "automl", "relabel"]] = field(
+        default_factory=lambda: ["tune"], metadata=_help(
+            "the corrective actions allowed, in order of preference",
+            lambda v: (len(v) >= 1 and len(set(v)) == len(v)) or "at least one action, each once"))
+    max_iterations: int = field(default=1, metadata=_help("a number of iterations in [1, 10]",
+                                                          lambda v: 1 <= v <= 10 or "in [1, 10]"))
+    relabel_items: int = field(default=100, metadata=_help(
+        "a number of unlabelled items ≥ 1 sent to labelling per 'relabel' iteration", lambda v: v >= 1 or "≥ 1"))
+    deploy_best: bool = field(default=True, metadata=_help(
+        "true or false: update the endpoint of section 6 to the best model found"))
 
 
 @dataclass
@@ -497,17 +587,47 @@ def check_columns(spec: PipelineSpec, session=None) -> dict[str, list[str]]:
             hint = f"; did you mean {close[0]!r}?" if close else f" (columns: {', '.join(columns)})"
             raise PipelineFileError(spec.source, path, f"expected {what}, got {column!r}{hint}")
 
-    need("problem.target", spec.problem.target)
+    labeling = spec.data.labeling
+    if labeling is None:
+        need("problem.target", spec.problem.target)
     for i, c in enumerate(spec.problem.id_columns):
         need(f"problem.id_columns[{i}]", c)
-    if spec.data.labeling and spec.data.labeling.text_column:
-        need("data.labeling.text_column", spec.data.labeling.text_column)
+    produced: set[str] = set()        # columns section 2 adds: the target, a record id
+    if labeling is not None:
+        need("data.labeling.text_column", labeling.text_column)
+        if labeling.text_column == spec.problem.target:
+            raise PipelineFileError(spec.source, "data.labeling.text_column",
+                                    f"expected the column to label, got the target {spec.problem.target!r}")
+        truth = labeling.simulated_workers.truth if labeling.simulated_workers else None
+        need("data.labeling.simulated_workers.truth", truth)
+        if truth is not None and truth in (spec.problem.target, labeling.text_column, *spec.problem.id_columns):
+            raise PipelineFileError(spec.source, "data.labeling.simulated_workers.truth",
+                                    f"expected a column only the simulated workers see (not the target, the text "
+                                    f"or an id), got {truth!r}")
+        produced = {spec.problem.target} | (set() if spec.problem.id_columns else {LABELING_ID_COLUMN})
     if spec.evaluation:
         for i, c in enumerate(spec.evaluation.facets):
             need(f"evaluation.facets[{i}]", c)
     if spec.features:
         f = spec.features
-        need("features.record_id", f.record_id)
+        if f.record_id not in produced:
+            need("features.record_id", f.record_id)
+        truth = labeling.simulated_workers.truth if labeling and labeling.simulated_workers else None
+        for key in ("numeric", "categorical", "text"):
+            for i, c in enumerate(getattr(f, key) or []):
+                if truth is not None and c == truth:
+                    raise PipelineFileError(spec.source, f"features.{key}[{i}]",
+                                            f"expected a feature, got {c!r}, the truth column of the simulated "
+                                            f"workers (section 2 removes it from the data)")
+        for i, c in enumerate(f.text):
+            need(f"features.text[{i}]", c)
+            if c == spec.problem.target:
+                raise PipelineFileError(spec.source, f"features.text[{i}]", f"expected a text column, got the "
+                                        f"target {c!r}")
+            if c in (getattr(f, "numeric") or []) + (getattr(f, "categorical") or []):
+                raise PipelineFileError(spec.source, f"features.text[{i}]", f"expected a column not also listed "
+                                        f"in features.numeric or features.categorical, got {c!r}")
+        _check_groups(spec, headers)
         for key in ("numeric", "categorical"):
             for i, c in enumerate(getattr(f, key) or []):
                 need(f"features.{key}[{i}]", c)
@@ -518,6 +638,45 @@ def check_columns(spec: PipelineSpec, session=None) -> dict[str, list[str]]:
             for j, c in enumerate(pair):
                 need(f"features.ratios[{i}][{j}]", c)
     return headers
+
+
+def _check_groups(spec: PipelineSpec, headers: dict[str, list[str]]) -> None:
+    """``features.groups``: one group per source (each source once), unique names, record
+    identifiers and forced types naming columns of their own source."""
+    groups = spec.features.groups
+    if not groups:
+        return
+    seen_sources: dict[str, int] = {}
+    seen_names: dict[str, int] = {}
+    for i, g in enumerate(groups):
+        where = f"features.groups[{i}]"
+        if g.source not in headers:
+            close = difflib.get_close_matches(g.source, list(headers), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (sources: {', '.join(headers)})"
+            raise PipelineFileError(spec.source, f"{where}.source", f"expected the name of a data source, "
+                                    f"got {g.source!r}{hint}")
+        for seen, key, value in ((seen_sources, "source", g.source), (seen_names, "name", g.name)):
+            if value in seen:
+                raise PipelineFileError(spec.source, f"{where}.{key}", f"expected a unique {key}, got {value!r} "
+                                        f"again (as in features.groups[{seen[value]}])")
+            seen[value] = i
+        record_id = g.record_id or spec.features.record_id or spec.data.join_on
+        if record_id is None:
+            raise PipelineFileError(spec.source, f"{where}.record_id", "missing; expected the source's "
+                                    "identifier column (or set features.record_id or data.join_on)")
+        if record_id not in headers[g.source]:
+            path = f"{where}.record_id" if g.record_id else ("features.record_id" if spec.features.record_id
+                                                              else "data.join_on")
+            raise PipelineFileError(spec.source, path, f"expected a column of source {g.source!r}, got "
+                                    f"{record_id!r} (columns: {', '.join(headers[g.source])})")
+        for column in g.feature_types:
+            if column not in headers[g.source]:
+                raise PipelineFileError(spec.source, f"{where}.feature_types.{column}",
+                                        f"expected a column of source {g.source!r}")
+    missing = [name for name in headers if name not in seen_sources]
+    if missing:
+        raise PipelineFileError(spec.source, "features.groups", f"expected a group for every source, "
+                                f"got none for {', '.join(repr(m) for m in missing)}")
 
 
 def resolve(template: str, spec: PipelineSpec, account: str, region: str) -> str:

@@ -56,6 +56,9 @@ class Backend:
         self.account_id = account_id
         self.peers = peers if peers is not None else Peers.standalone(self.home, region, account_id)
 
+    def close(self) -> None:
+        """Write what this instance buffers (the session that owns it is closing)."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "service" not in cls.__dict__:

@@ -153,26 +153,46 @@ def infer_problem_type(y) -> str:
     return "Regression"
 
 
-def feature_columns(frame, target: str) -> tuple[list[str], list[str], list[str]]:
-    """``(features, numeric, categorical)``: ID-like columns (all distinct, not float) dropped."""
+TEXT_MIN_WORDS = 3.0
+"""A string column whose values hold this many words on average is text (Autopilot's
+text feature type), not a category."""
+
+
+def is_text(s) -> bool:
+    """A column of free text: strings of several words (sentences, reviews, notes)."""
     import pandas as pd
 
-    features, numeric, categorical = [], [], []
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return False
+    values = s.dropna().astype(str)
+    return len(values) > 0 and float(values.str.split().str.len().mean()) >= TEXT_MIN_WORDS
+
+
+def feature_columns(frame, target: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """``(features, numeric, categorical, text)``: ID-like columns (all distinct, not float,
+    not text) dropped."""
+    import pandas as pd
+
+    features, numeric, categorical, text = [], [], [], []
     n = len(frame)
     for col in frame.columns:
         if col == target:
             continue
         s = frame[col]
+        if s.isna().all():
+            continue
+        if is_text(s):
+            features.append(col)
+            text.append(col)
+            continue
         is_num = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
         if n > 20 and s.nunique(dropna=False) == n and not pd.api.types.is_float_dtype(s):
             continue  # an identifier: predicts nothing, one-hot encodes to a column per row
-        if s.isna().all():
-            continue
         features.append(col)
         (numeric if is_num else categorical).append(col)
     if not features:
         raise AutoMLError("ClientError: the dataset has no usable feature column besides the target")
-    return features, numeric, categorical
+    return features, numeric, categorical, text
 
 
 def positive_label(classes: list) -> Any:
@@ -247,12 +267,16 @@ def plan(problem_type: str, max_candidates: int, seed: int = 0) -> list[Candidat
 
 
 def build_pipeline(spec: CandidateSpec, problem_type: str, numeric: list[str], categorical: list[str],
-                   y=None):
-    """The scikit-learn ``Pipeline`` (preprocessing + estimator) of a candidate."""
+                   y=None, text: list[str] = ()):
+    """The scikit-learn ``Pipeline`` (preprocessing + estimator) of a candidate. Text
+    columns become TF-IDF of words and word pairs (sparse for the linear models, 300 terms
+    at most for the trees)."""
+    import numpy as np
     from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
     cls = problem_type in CLASSIFICATION
     steps = []
@@ -264,7 +288,15 @@ def build_pipeline(spec: CandidateSpec, problem_type: str, numeric: list[str], c
             ("impute", SimpleImputer(strategy="most_frequent")),
             ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5,
                                      sparse_output=False))]), categorical))
-    pre = ColumnTransformer(steps, remainder="drop")
+    for col in text:
+        steps.append((f"text_{col}", Pipeline([
+            ("impute", SimpleImputer(strategy="constant", fill_value="")),
+            ("flatten", FunctionTransformer(np.ravel)),
+            ("tfidf", TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2,
+                                      max_features=None if spec.family == "linear" else 300))]), [col]))
+    # HistGradientBoosting takes dense input only
+    pre = ColumnTransformer(steps, remainder="drop",
+                            sparse_threshold=0.0 if spec.family == "hist_gradient_boosting" else 0.3)
     p = dict(spec.params)
     if spec.family == "linear":
         from sklearn.linear_model import LogisticRegression, Ridge
@@ -338,6 +370,7 @@ class Dataset:
     y_val: Any = None
     columns: list[str] = field(default_factory=list)          # every column but the target
     numeric_columns: list[str] = field(default_factory=list)  # the numeric ones among them
+    text: list[str] = field(default_factory=list)             # the free-text features
 
 
 def prepare(frame, target: str, problem_type: str | None, validation=None) -> Dataset:
@@ -353,7 +386,7 @@ def prepare(frame, target: str, problem_type: str | None, validation=None) -> Da
         raise AutoMLError(f"ClientError: the dataset has {len(frame)} labelled rows; at least 10 "
                           f"are needed")
     problem_type = problem_type or infer_problem_type(frame[target])
-    features, numeric, categorical = feature_columns(frame, target)
+    features, numeric, categorical, text = feature_columns(frame, target)
     y_raw = frame[target]
     classes = None
     if problem_type in CLASSIFICATION:
@@ -378,7 +411,7 @@ def prepare(frame, target: str, problem_type: str | None, validation=None) -> Da
     numeric_columns = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])
                        and not pd.api.types.is_bool_dtype(frame[c])]
     data = Dataset(x, y, features, numeric, categorical, problem_type, classes,
-                   columns=columns, numeric_columns=numeric_columns)
+                   columns=columns, numeric_columns=numeric_columns, text=text)
     if validation is not None:
         validation = validation[validation[target].notna()]
         data.x_val = validation[features].copy()
@@ -403,7 +436,7 @@ def evaluate(spec: CandidateSpec, data: Dataset, seed: int = 0) -> dict[str, flo
 
     cls = data.problem_type in CLASSIFICATION
     if data.x_val is not None:
-        model = build_pipeline(spec, data.problem_type, data.numeric, data.categorical, data.y)
+        model = build_pipeline(spec, data.problem_type, data.numeric, data.categorical, data.y, data.text)
         model.fit(data.x, data.y)
         pred = model.predict(data.x_val)
         proba = model.predict_proba(data.x_val) if cls else None
@@ -414,7 +447,7 @@ def evaluate(spec: CandidateSpec, data: Dataset, seed: int = 0) -> dict[str, flo
     pred = np.zeros(len(data.y), dtype=data.y.dtype)
     proba = np.zeros((len(data.y), n_classes)) if cls else None
     for train, test in folds.split(data.x, data.y):
-        model = build_pipeline(spec, data.problem_type, data.numeric, data.categorical, data.y[train])
+        model = build_pipeline(spec, data.problem_type, data.numeric, data.categorical, data.y[train], data.text)
         model.fit(data.x.iloc[train], data.y[train])
         pred[test] = model.predict(data.x.iloc[test])
         if cls:
@@ -433,7 +466,7 @@ def fit_final(spec: CandidateSpec, data: Dataset):
     if data.x_val is not None:
         x = pd.concat([x, data.x_val], ignore_index=True)
         y = np.concatenate([y, data.y_val])
-    model = build_pipeline(spec, data.problem_type, data.numeric, data.categorical, y)
+    model = build_pipeline(spec, data.problem_type, data.numeric, data.categorical, y, data.text)
     model.fit(x, y)
     return model
 

@@ -241,6 +241,9 @@ class SageMakerRuntimeBackend(Backend):
             logship.ship(self.store, self.peers.client("logs"), name, servers)
 
     # -- beyond AWS's API -------------------------------------------------------------------
+    def close(self) -> None:
+        self.flush()
+
     def flush(self) -> None:
         """Publish the pending endpoint metrics and write the buffered data capture now."""
         self.metrics.flush()

@@ -127,28 +127,3 @@ def test_state_in_s3_beside_the_artefacts_on_moto(tmp_path, home):
     assert first.state == again.state == f"s3://{first.bucket}/{first.prefix}/_state/"
     assert sum(k.startswith(f"{first.prefix}/_state/steps/") for k in keys) == 3
     assert report["previous_run_id"] == first.run_id and not (home / "pipelines").exists()
-
-
-@pytest.mark.parametrize("facade", ["missing", "present"])
-def test_labelling_status_is_marked_in_the_result_and_report(prerun, monkeypatch, facade):
-    """Section 2's labelling is said, never faked: "not available" without its facade, and
-    "not run" while the runner does not call it yet."""
-    import importlib.util
-
-    real = importlib.util.find_spec
-    if facade == "missing":
-        monkeypatch.setattr(importlib.util, "find_spec",
-                            lambda name, *a, **k: None if name == "aws_ml.labeling" else real(name, *a, **k))
-    expected = "not available in this version" if facade == "missing" else "not run"
-    folder, spec = prerun
-    spec = changed(spec, "data.labeling", {"task": "tabular-classification", "labels": ["0", "1"]})
-    spec = changed(spec, "features.enabled", False)
-    with Session(backend="local", home=folder / "home") as session:
-        result = run(write_pipeline(folder, spec), session, progress=False)
-    assert result.executed == ["data", "evaluation"] and result.step("features").status == "skipped"
-    data = result.step("data")
-    assert data.outputs["labeling"]["status"].startswith(expected)
-    assert data.notes and expected in data.notes[0]
-    report = json.loads(open(result.report_json, encoding="utf-8").read())
-    assert expected in report["sections"][1]["answers"][2]["answer"]
-    assert expected in open(result.report_html, encoding="utf-8").read()

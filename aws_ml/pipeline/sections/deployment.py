@@ -11,7 +11,8 @@ from ..steps import STEPS, StepContext
 def _deployment_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
     if spec.deployment is None or not spec.deployment.enabled:
         return None
-    return {**asdict(spec.deployment), "endpoint_name": ctx.resolve(spec.deployment.endpoint_name)}
+    return {**asdict(spec.deployment), "endpoint_name": ctx.resolve(spec.deployment.endpoint_name),
+            "role_arn": spec.artifacts.role_arn}
 
 
 def _endpoint_in_service(ctx: StepContext, outputs: dict) -> bool:
@@ -45,6 +46,7 @@ def deployment_step(ctx: StepContext, config: dict) -> dict:
                    "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]}
     started = time.perf_counter()
     serving.deploy(ctx.session, model, name=name, image=ctx.inputs["training"].get("image"),
+                   role=config["role_arn"] or serving.DEFAULT_ROLE,
                    instance_type=config["instance_type"],
                    instance_count=config["instance_count"], data_capture=capture)
     body = ctx.get_bytes(ctx.inputs["features"]["artifacts"]["test"]).decode().splitlines()[0]

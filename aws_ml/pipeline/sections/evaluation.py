@@ -20,8 +20,15 @@ def evaluation_step(ctx: StepContext, config: dict) -> dict:
     (:func:`aws_ml.evaluation.evaluate_data`), the dashboard saved to S3."""
     from aws_ml.evaluation import evaluate_data
 
+    facets = config["facets"] or None
+    if facets and config["problem_type"] == "regression":
+        # the pre-training bias metrics (Clarify's CI, DPL, ...) compare the share of a
+        # positive label between groups: a continuous target has none
+        ctx.note(f"Bias by facet ({', '.join(facets)}) needs a class label: it is not computed for the "
+                 f"regression target '{config['target']}'.")
+        facets = None
     report = evaluate_data(ctx.inputs["data"]["dataset_uri"], target=config["target"], session=ctx.session,
-                           facet=config["facets"] or None, positive_label=_positive(config),
+                           facet=facets, positive_label=_positive(config),
                            sample=config["sample"], na_values=config["na_values"],
                            exclude=config["id_columns"], title=f"Data evaluation — {ctx.spec.name}")
     uris = report.save(ctx.session, ctx.uri("reports/evaluation/"))

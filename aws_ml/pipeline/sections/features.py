@@ -2,100 +2,177 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-import time
 
 from ..spec import PipelineSpec
+from ..stack import stack_owned
 from ..steps import STEPS, StepContext
 from .common import TOP, _problem_dict
+from .feature_groups import group_exists, own_group
 
 
 def _features_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
     if spec.features is None or not spec.features.enabled:
         return None
+    groups = [{"name": ctx.resolve(g.name), "source": g.source,
+               "record_id": g.record_id or spec.features.record_id or spec.data.join_on,
+               "feature_types": dict(g.feature_types),
+               "stack": spec.artifacts.stack if stack_owned(spec, g) else None} for g in spec.features.groups]
     return {**_problem_dict(spec), **asdict(spec.features),
-            "feature_group": ctx.resolve(spec.features.feature_group)}
+            "feature_group": ctx.resolve(spec.features.feature_group), "groups": groups,
+            "role_arn": spec.artifacts.role_arn}
 
 
-def _feature_group(ctx: StepContext, name: str, df, record_id: str, online: bool) -> dict:
-    """The feature group ``name`` for ``df``: reused when it has the same definitions
-    (a re-run, or a run killed after creating it), else deleted and created again."""
-    from aws_ml.features import create_feature_group, infer_feature_definitions, wait_for_feature_group
-
-    sm = ctx.session.client("sagemaker")
-    wanted = {d["FeatureName"]: d["FeatureType"] for d in infer_feature_definitions(df)}
-    wanted["event_time"] = "Fractional"
-    desc = _describe_feature_group(ctx, name)
-    if desc is not None:
-        if desc["FeatureGroupStatus"] == "Creating":
-            desc = wait_for_feature_group(ctx.session, name)
-        have = {d["FeatureName"]: d["FeatureType"] for d in desc["FeatureDefinitions"]}
-        same = (have == wanted and desc["RecordIdentifierFeatureName"] == record_id
-                and bool(desc.get("OnlineStoreConfig")) == online and desc["FeatureGroupStatus"] == "Created")
-        if same:
-            return desc
-        ctx.log(f"feature group {name}: definitions changed, re-creating it")
-        sm.delete_feature_group(FeatureGroupName=name)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and _describe_feature_group(ctx, name) is not None:
-            time.sleep(0.1)
-    ctx.ensure_bucket()
-    return create_feature_group(ctx.session, name, df, record_id=record_id, event_time="event_time",
-                                bucket=ctx.bucket, prefix=ctx.key("featurestore"), online=online,
-                                description=f"features of pipeline {ctx.spec.name}")
+def _feature_groups_exist(ctx: StepContext, outputs: dict) -> bool:
+    names = [g["name"] for g in outputs.get("feature_groups") or []] or [outputs["feature_group"]]
+    return all(group_exists(ctx, name) for name in names)
 
 
-def _describe_feature_group(ctx: StepContext, name: str) -> dict | None:
-    """``DescribeFeatureGroup``, or ``None`` when there is no such group."""
-    sm = ctx.session.client("sagemaker")
-    try:
-        return sm.describe_feature_group(FeatureGroupName=name)
-    except sm.exceptions.ResourceNotFound:
-        return None
-    except KeyError:
-        # moto's DescribeFeatureGroup raises KeyError for an unknown group (a moto gap,
-        # see tests/contract/test_featurestore); AWS and local answer ResourceNotFound
-        if ctx.session.backend_for("sagemaker") != "moto":
-            raise
-        return None
-
-
-def _feature_group_exists(ctx: StepContext, outputs: dict) -> bool:
-    desc = _describe_feature_group(ctx, outputs["feature_group"])
-    return desc is not None and desc["FeatureGroupStatus"] == "Created"
-
-
-@STEPS.register("features", section=4, title="Feature engineering", config=_features_config,
-                needs=("data",), requires=("aws_ml.features",), still_valid=_feature_group_exists)
-def features_step(ctx: StepContext, config: dict) -> dict:
-    """Ingest the table into a feature group, build the training set from the offline store
-    (point in time), split it, fit the transformations on the training rows, and write the
-    train / validation / test sets (CSV, label first, no header: SageMaker's format)."""
-    import numpy as np
+def _as_of(config: dict) -> float:
     import pandas as pd
-    from sklearn.model_selection import train_test_split
 
-    from aws_ml.features import feature_pipeline, ingest, point_in_time_join
+    as_of = pd.Timestamp(config["event_time"])
+    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of
+    return float(as_of.timestamp())
 
-    target = config["target"]
-    df = ctx.read_table(ctx.inputs["data"]["dataset_uri"])
-    df = df[df[target].notna()].reset_index(drop=True)
+
+def _ingest(ctx: StepContext, name: str, df):
+    from aws_ml.features import ingest
+
+    report = ingest(ctx.session, name, df, progress=False)
+    if not report.ok:
+        raise RuntimeError(f"{len(report.failed)} rows failed to ingest into {name}: {report.failed[0][1]}")
+    return report
+
+
+def _group_entry(desc: dict, source: str | None, report, stack: str | None) -> dict:
+    """One entry of the step's ``feature_groups`` output (``stack``: the stack owning it)."""
+    return {"name": desc["FeatureGroupName"], "arn": desc["FeatureGroupArn"],
+            "offline_store": desc.get("OfflineStoreConfig", {}).get("S3StorageConfig", {}).get("ResolvedOutputS3Uri"),
+            "ingested": report.succeeded, "ingest_seconds": round(report.seconds, 3), "source": source,
+            "stack": stack}
+
+
+def _one_group(ctx: StepContext, config: dict, df):
+    """Today's layout: the joined table in one feature group; the training set read back
+    from its offline store, point in time."""
+    import numpy as np
+
+    from aws_ml.features import point_in_time_join
+
     record_id = config["record_id"] or (config["id_columns"][0] if config["id_columns"] else None)
     if record_id is None:
         record_id = "record_id"
         df.insert(0, record_id, np.arange(len(df)))
-    as_of = pd.Timestamp(config["event_time"])
-    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of
-    df["event_time"] = float(as_of.timestamp())
-    group = _feature_group(ctx, config["feature_group"], df, record_id, config["online"])
-    report = ingest(ctx.session, config["feature_group"], df, progress=False)
-    if not report.ok:
-        raise RuntimeError(f"{len(report.failed)} rows failed to ingest into {config['feature_group']}: "
-                           f"{report.failed[0][1]}")
-    entity = df[[record_id, "event_time"]]
-    training = point_in_time_join(ctx.session, entity, [config["feature_group"]])
+    df["event_time"] = _as_of(config)
+    desc = own_group(ctx, config["feature_group"], df, record_id, config["online"])
+    report = _ingest(ctx, config["feature_group"], df)
+    training = point_in_time_join(ctx.session, df[[record_id, "event_time"]], [config["feature_group"]])
     training = training.loc[:, ~training.columns.duplicated()]
+    return training, record_id, [_group_entry(desc, None, report, None)], [record_id]
 
-    excluded = {target, record_id, "event_time", *config["id_columns"], *config["text"]}
+
+def _source_frames(ctx: StepContext, config: dict, table) -> tuple[dict, str]:
+    """Each group's source columns, taken from the curated (joined) table: a column two
+    sources share is ``<column>_dup`` there for the later source (the join's suffix). The
+    target stays with the source that has it (the first group when no source has it: a
+    label produced by section 2's labelling)."""
+    from ..spec import check_columns
+
+    headers = check_columns(ctx.spec, ctx.session)
+    join_on, target = ctx.spec.data.join_on, config["target"]
+    holder = next((g["source"] for g in config["groups"] if target in headers[g["source"]]),
+                  config["groups"][0]["source"])
+    frames, earlier = {}, set()
+    for name, columns in headers.items():
+        mapping = {}
+        for c in columns:
+            joined = f"{c}_dup" if c in earlier and c != join_on else c
+            if joined in table.columns:
+                mapping[joined] = c
+        if name == holder and target not in mapping.values():
+            mapping[target] = target
+        earlier.update(columns)
+        frames[name] = table[list(mapping)].rename(columns=mapping)
+    return frames, holder
+
+
+def _groups(ctx: StepContext, config: dict, table):
+    """One feature group per source (``features.groups``): each source's columns ingested
+    into its group (a stack's group is checked, never re-created), then the training set
+    is the point-in-time join of the groups on their record identifiers."""
+    from aws_ml.features import point_in_time_join
+    from aws_ml.features.training_sets import FeatureGroupSpec as JoinSpec
+
+    from .feature_groups import cast_types, use_stack_group
+
+    frames, holder = _source_frames(ctx, config, table)
+    as_of = _as_of(config)
+    primary = next(g for g in config["groups"] if g["source"] == holder)
+    ready = []
+    for g in config["groups"]:     # every group checked (a stack's) or made before any ingestion
+        rid = g["record_id"]
+        frame = cast_types(frames[g["source"]], g["feature_types"]).drop_duplicates()
+        if frame[rid].isna().any():
+            raise ValueError(f"source {g['source']!r}: {int(frame[rid].isna().sum())} rows without "
+                             f"a record identifier {rid!r}")
+        if frame[rid].duplicated().any():
+            dup = frame.loc[frame[rid].duplicated(), rid].iloc[0]
+            raise ValueError(f"source {g['source']!r}: several rows with {rid} = {dup!r} and different values; "
+                             f"the record identifier of feature group {g['name']} must be unique")
+        frame = frame[[rid, *[c for c in frame.columns if c != rid]]]
+        frame.insert(1, "event_time", as_of)
+        ctx.log(f"feature group {g['name']} ({g['source']})")
+        desc = (use_stack_group(ctx, g["name"], frame, rid) if g["stack"]
+                else own_group(ctx, g["name"], frame, rid, config["online"]))
+        ready.append((g, frame, desc))
+    entries, joins, keys = [], [], []
+    for g, frame, desc in ready:
+        rid = g["record_id"]
+        entries.append(_group_entry(desc, g["source"], _ingest(ctx, g["name"], frame), g["stack"]))
+        joins.append(JoinSpec(g["name"], [c for c in frame.columns if c not in (rid, "event_time")], join_key=rid))
+        keys.append(rid)
+    keys = list(dict.fromkeys([primary["record_id"], *keys]))
+    entity = table[keys].drop_duplicates(subset=[primary["record_id"]]).reset_index(drop=True)
+    entity["event_time"] = as_of
+    training = point_in_time_join(ctx.session, entity, joins)
+    entries.sort(key=lambda e: e["name"] != primary["name"])     # the target's group first
+    return training, primary["record_id"], entries, keys
+
+
+def _label_encoding(y, positive_class) -> dict[str, int] | None:
+    """Class → number for a text target (``None`` for a numeric one): the classes in sorted
+    order, except that in a binary problem the positive class is 1."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(y):
+        return None
+    classes = sorted(str(v) for v in y.unique())
+    if len(classes) == 2 and positive_class is not None and str(positive_class) in classes:
+        classes = [c for c in classes if c != str(positive_class)] + [str(positive_class)]
+    return {c: i for i, c in enumerate(classes)}
+
+
+@STEPS.register("features", section=4, title="Feature engineering", config=_features_config,
+                needs=("data",), requires=("aws_ml.features",), still_valid=_feature_groups_exist)
+def features_step(ctx: StepContext, config: dict) -> dict:
+    """Ingest the sources into feature groups (one per source with ``features.groups``,
+    else the joined table into one), build the training set from the offline stores (point
+    in time), split it, fit the transformations on the training rows, and write the train /
+    validation / test sets (CSV, label first, no header: SageMaker's format)."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    from aws_ml.features import feature_pipeline
+
+    target = config["target"]
+    df = ctx.read_table(ctx.inputs["data"]["dataset_uri"])
+    df = df[df[target].notna()].reset_index(drop=True)
+    if config["groups"]:
+        training, record_id, groups, keys = _groups(ctx, config, df)
+    else:
+        training, record_id, groups, keys = _one_group(ctx, config, df)
+
+    excluded = {target, record_id, *keys, "event_time", *config["id_columns"], *config["text"]}
     candidates = [c for c in training.columns if c not in excluded]
     numeric = config["numeric"] if config["numeric"] is not None else \
         [c for c in candidates if pd.api.types.is_numeric_dtype(training[c])]
@@ -126,10 +203,15 @@ def features_step(ctx: StepContext, config: dict) -> dict:
     X_train = pipe.fit_transform(train[used], train[target])
     names = [str(c) for c in X_train.columns]
 
+    encoding = _label_encoding(y, config["positive_class"]) if task == "classification" else None
+
     def to_csv(frame, X) -> bytes:
-        out = pd.concat([frame[target].reset_index(drop=True).astype(float if task == "regression" else int)
-                         if task == "classification" and pd.api.types.is_numeric_dtype(frame[target])
-                         else frame[target].reset_index(drop=True), X.reset_index(drop=True)], axis=1)
+        label = frame[target].reset_index(drop=True)
+        if encoding is not None:              # text classes: their indices (SageMaker wants numbers)
+            label = label.astype(str).map(encoding)
+        elif task == "classification":
+            label = label.astype(int)
+        out = pd.concat([label, X.reset_index(drop=True)], axis=1)
         return out.to_csv(index=False, header=False).encode()
 
     uris = {"train": ctx.put("features/train/train.csv", to_csv(train, X_train), "text/csv"),
@@ -156,9 +238,10 @@ def features_step(ctx: StepContext, config: dict) -> dict:
         informative = [{"feature": n, "mutual_information": round(float(v), 4)}
                        for n, v in sorted(zip(names, mi), key=lambda t: -t[1])][:TOP]
     scales = train[numeric].std(numeric_only=True) if numeric else pd.Series(dtype=float)
-    return {"feature_group": config["feature_group"], "feature_group_arn": group["FeatureGroupArn"],
-            "offline_store": group.get("OfflineStoreConfig", {}).get("S3StorageConfig", {}).get("ResolvedOutputS3Uri"),
-            "record_id": record_id, "ingested": report.succeeded, "ingest_seconds": round(report.seconds, 3),
+    return {"feature_group": groups[0]["name"], "feature_group_arn": groups[0]["arn"],
+            "offline_store": groups[0]["offline_store"], "feature_groups": groups,
+            "record_id": record_id, "ingested": groups[0]["ingested"],
+            "ingest_seconds": round(sum(g["ingest_seconds"] for g in groups), 3),
             "numeric": numeric, "categorical": categorical, "ratios": config["ratios"],
             "features_in": len(numeric) + len(categorical), "features_out": len(names),
             "feature_names": names, "selection": config["select"], "correlated_pairs": pairs[:TOP],
@@ -167,6 +250,7 @@ def features_step(ctx: StepContext, config: dict) -> dict:
             "rows": {"train": int(len(train)), "validation": int(len(valid)), "test": int(len(test))},
             "task": task, "target": target, "artifacts": uris,
             "classes": sorted(str(v) for v in y.unique()) if task == "classification" else None,
+            "label_encoding": encoding,
             "headline": {"features out": len(names), "train rows": int(len(train))}}
 
 

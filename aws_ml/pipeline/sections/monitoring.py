@@ -11,7 +11,7 @@ def _monitoring_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
     if spec.monitoring is None or not spec.monitoring.enabled:
         return None
     return {**_problem_dict(spec), "metric": spec.problem.metric, "threshold": spec.problem.threshold,
-            **asdict(spec.monitoring)}
+            **asdict(spec.monitoring), "alarm_topic_arn": spec.artifacts.alarm_topic_arn}
 
 
 @STEPS.register("monitoring", section=7, title="Model evaluation and monitoring", config=_monitoring_config,
@@ -64,8 +64,10 @@ def monitoring_step(ctx: StepContext, config: dict) -> dict:
         drift = monitoring.check_drift(baseline, deployed["data_capture"] + "/" + deployed["endpoint_name"],
                                        session=ctx.session, psi_threshold=config["psi_threshold"])
         published += monitoring.publish(ctx.session, drift, dimensions=dims)
+    topic = [config["alarm_topic_arn"]] if config["alarm_topic_arn"] else []
     alarms = monitoring.create_quality_alarms(ctx.session, dimensions=dims, metric=config["metric"],
-                                              threshold=config["threshold"]) if config["alarms"] and \
+                                              threshold=config["threshold"], alarm_actions=topic,
+                                              ok_actions=topic) if config["alarms"] and \
         config["threshold"] is not None else []
     d = ev.to_dict()
     out.update({"evaluated": True, "n": ev.n, "metrics": {k: v for k, v in d["metrics"].items()

@@ -18,6 +18,14 @@ def problem_step(ctx: StepContext, config: dict) -> dict:
     from aws_ml.problem import ProblemSpec
 
     _, table = load_sources(ctx)
+    labeling = ctx.spec.data.labeling
+    if labeling is not None:
+        # the truth column of simulated workers is known to them alone; the target may be
+        # what section 2's labelling job produces
+        if labeling.simulated_workers is not None:
+            table = table.drop(columns=[labeling.simulated_workers.truth], errors="ignore")
+        if config["problem"]["target"] not in table.columns:
+            table[config["problem"]["target"]] = None
     check = ProblemSpec(**config["problem"]).check(table)
     data = check.to_dict()
     uris = {"html": ctx.put("problem/check.html", check.to_html(), "text/html; charset=utf-8"),

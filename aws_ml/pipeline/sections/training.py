@@ -14,7 +14,8 @@ from .common import _problem_dict
 def _training_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
     if spec.training is None or not spec.training.enabled:
         return None
-    return {**_problem_dict(spec), "metric": spec.problem.metric, **asdict(spec.training)}
+    return {**_problem_dict(spec), "metric": spec.problem.metric, **asdict(spec.training),
+            "role_arn": spec.artifacts.role_arn}
 
 
 @STEPS.register("training", section=5, title="Model selection and training", config=_training_config,
@@ -27,7 +28,7 @@ def training_step(ctx: StepContext, config: dict) -> dict:
     from aws_ml import training
 
     f = ctx.inputs["features"]
-    base = f"{ctx.spec.name[:40]}-train-{digest([config, f['artifacts']])[:10]}"
+    base = f"{ctx.spec.name[:40]}-train-{digest([config, channels_fingerprint(ctx, f)])[:10]}"
     job, name, existing = None, base, None
     for attempt in range(1, 21):
         name = base if attempt == 1 else f"{base}-r{attempt}"
@@ -39,7 +40,7 @@ def training_step(ctx: StepContext, config: dict) -> dict:
         result = training.train(ctx.session, data=_channels_prefix(f), target=f["target"],
                                 algorithm=config["algorithm"], hyperparameters=hps,
                                 instance_type=config["instance_type"], output_path=ctx.uri("training/output"),
-                                job_name=name, progress=False)
+                                job_name=name, progress=False, role=config["role_arn"])
         job = {"job_name": result.job_name, "status": result.status, "metrics": result.metrics,
                "model_data": result.model_data, "hyperparameters": result.hyperparameters,
                "failure_reason": result.failure_reason}
@@ -64,6 +65,19 @@ def training_step(ctx: StepContext, config: dict) -> dict:
             "channels": _channels_prefix(f), "validation": "hold-out validation set" if "validation" in
             f["artifacts"] else "training set only",
             "headline": {k: v for k, v in job["metrics"].items() if k.startswith("validation")} or job["metrics"]}
+
+
+def channels_fingerprint(ctx: StepContext, f: dict) -> dict[str, str]:
+    """The ETag of each channel file of section 4: what a job trained on. Section 4 writes
+    to the same keys on every run, so a job named from the keys alone would be taken for
+    one trained on features that have changed since."""
+    out = {}
+    for channel in ("train", "validation"):
+        uri = f["artifacts"].get(channel)
+        if uri:
+            bucket, _, key = uri[5:].partition("/")
+            out[channel] = ctx.s3.head_object(Bucket=bucket, Key=key)["ETag"]
+    return out
 
 
 def _channels_prefix(f: dict) -> str:

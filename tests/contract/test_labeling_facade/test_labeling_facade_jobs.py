@@ -139,7 +139,7 @@ def test_parse_workers():
 def test_simulated_workers_need_a_local_sagemaker(home, reviews):
     """On a session whose SageMaker is not local (moto here, standing in for AWS) simulated
     workers do not exist, and a work team and a role must be given."""
-    with Session(backend="moto", home=home, region=REGION) as s:
+    with Session(backend="moto", home=home, region=REGION, services={"sagemaker": "moto"}) as s:
         with pytest.raises(ValueError, match="simulated workers exist only"):
             label_dataframe(s, reviews.head(2), text_column="text", categories=["NEGATIVE", "POSITIVE"],
                             job_name="remote", bucket=BUCKET, workers=SIMULATED)
