@@ -16,11 +16,11 @@ the ``data`` and ``ml`` extras (pandas, scipy, scikit-learn) and, for the report
 """
 from .baseline import Baseline, suggest_baseline
 from .capture import CaptureError, CapturedData, read_capture
-from .cloudwatch import alarm_states, create_quality_alarms, publish
+from .cloudwatch import DEFAULT_NAMESPACE, alarm_states, create_quality_alarms, publish
 from .drift import DriftReport, check_drift
 from .metrics import MetricsError
 from .report import ModelEvaluation, evaluate_model
 
-__all__ = ["evaluate_model", "ModelEvaluation", "suggest_baseline", "Baseline", "check_drift", "DriftReport",
+__all__ = ["DEFAULT_NAMESPACE", "evaluate_model", "ModelEvaluation", "suggest_baseline", "Baseline", "check_drift", "DriftReport",
            "read_capture", "CapturedData", "CaptureError", "publish", "create_quality_alarms", "alarm_states",
            "MetricsError"]

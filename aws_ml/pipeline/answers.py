@@ -114,6 +114,10 @@ def answer_data(o: dict, spec: dict) -> list[str]:
 
 def answer_evaluation(o: dict, spec: dict) -> list[str]:
     stats = "; ".join(f"{s['column']}: mean {_n(s['mean'], 2)}, std {_n(s['std'], 2)}" for s in o["statistics"][:5])
+    athena = o.get("athena")
+    if athena:
+        stats = (f"Read with Athena from the Glue table {athena['table']} (work group {athena['workgroup']}, "
+                 f"query {athena['query_execution_id']}). " + stats)
     b = o["balance"]
     if b["task"] == "regression":
         balance = "A continuous target: no classes to balance."

@@ -58,6 +58,10 @@ class Artifacts:
     glue_database: str | None = field(default=None, metadata=_help("the Glue database of the tables"))
     alarm_topic_arn: str | None = field(default=None, metadata=_help(
         "the SNS topic the monitoring alarms notify (an SNS topic ARN)"))
+    metrics_namespace: str | None = field(default=None, metadata=_help(
+        "the CloudWatch namespace of the model-quality metrics (default aws-ml/ModelQuality)"))
+    metrics_dimensions: dict[str, str] = field(default_factory=dict, metadata=_help(
+        "the dimensions of the model-quality metrics (default {Pipeline: <name>})"))
 
 
 @dataclass

@@ -32,7 +32,7 @@ USABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMP
 
 ARTIFACT_OUTPUTS = {"bucket": "DataBucketName", "role_arn": "SageMakerRoleArn",
                     "athena_workgroup": "AthenaWorkGroupName", "glue_database": "GlueDatabaseName",
-                    "alarm_topic_arn": "AlarmTopicArn"}
+                    "alarm_topic_arn": "AlarmTopicArn", "metrics_namespace": "MetricsNamespace"}
 """``artifacts`` field → the core stack's output that sets it."""
 
 
@@ -55,7 +55,11 @@ def stack_outputs(session, stack: str) -> dict[str, str]:
     status = desc["StackStatus"]
     if status not in USABLE:
         raise StackError(f"stack {stack!r} is {status}; expected one of {', '.join(USABLE)}")
-    return {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
+    out = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
+    # the stack's alarms watch the metrics of its Environment (infra/core.yaml)
+    out.update({f"Parameter:{p['ParameterKey']}": p["ParameterValue"] for p in desc.get("Parameters", [])
+                if "ParameterValue" in p})
+    return out
 
 
 def needed_outputs(spec: PipelineSpec) -> dict[str, str]:
@@ -85,13 +89,15 @@ def apply_stack(spec: PipelineSpec, session, stack: str | None = None) -> Pipeli
     for key, user in needed_outputs(spec).items():
         if not outputs.get(key):
             raise StackError(f"stack {stack!r} has no output {key!r} (needed for {user}; its outputs: "
-                             f"{', '.join(sorted(outputs)) or 'none'})")
+                             f"{', '.join(sorted(k for k in outputs if ':' not in k)) or 'none'})")
     data = spec.to_dict()
     artifacts = data["artifacts"]
     artifacts["stack"] = stack
     for field_name, key in ARTIFACT_OUTPUTS.items():
         if outputs.get(key):
             artifacts[field_name] = outputs[key]
+    if outputs.get("MetricsNamespace") and outputs.get("Parameter:Environment"):
+        artifacts["metrics_dimensions"] = {"Environment": outputs["Parameter:Environment"]}
     if data.get("features"):
         for group in data["features"]["groups"]:
             if group["stack_output"]:

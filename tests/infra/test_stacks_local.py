@@ -126,7 +126,7 @@ def test_logs_topic_and_alarms(env):
     alarms = session.client("cloudwatch").describe_alarms(AlarmNamePrefix="aws-ml-dev-")["MetricAlarms"]
     by_name = {a["AlarmName"]: a for a in alarms}
     auc = by_name["aws-ml-dev-model-auc-low"]
-    assert (auc["Namespace"], auc["MetricName"], auc["Threshold"]) == ("aws-ml/ModelQuality", "auc", 0.75)
+    assert (auc["Namespace"], auc["MetricName"], auc["Threshold"]) == ("aws-ml/ModelQuality", "ROCAUC", 0.75)
     assert auc["AlarmActions"] == [out["AlarmTopicArn"]]
 
 

@@ -53,7 +53,8 @@ def data_step(ctx: StepContext, config: dict) -> dict:
         unlabelled = int(table[target].isna().sum())
         labeling = {**_no_labeling(), "unlabelled_rows": unlabelled, "labelled_rows": int(len(table) - unlabelled),
                     "status": "needed" if unlabelled else "not needed"}
-    dataset_uri = ctx.put_table("curated/dataset.parquet", table)
+    # its own prefix: the Glue table of section 3 reads every object under it
+    dataset_uri = ctx.put_table("curated/dataset/dataset.parquet", table)
     original = table.drop(columns=added)
     missing = table.isna().sum()
     return {"sources": uploaded, "rows_per_source": rows, "rows": int(len(table)),

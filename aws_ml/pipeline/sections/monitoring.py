@@ -11,7 +11,9 @@ def _monitoring_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
     if spec.monitoring is None or not spec.monitoring.enabled:
         return None
     return {**_problem_dict(spec), "metric": spec.problem.metric, "threshold": spec.problem.threshold,
-            **asdict(spec.monitoring), "alarm_topic_arn": spec.artifacts.alarm_topic_arn}
+            **asdict(spec.monitoring), "alarm_topic_arn": spec.artifacts.alarm_topic_arn,
+            "metrics_namespace": spec.artifacts.metrics_namespace,
+            "metrics_dimensions": dict(spec.artifacts.metrics_dimensions) or {"Pipeline": spec.name}}
 
 
 @STEPS.register("monitoring", section=7, title="Model evaluation and monitoring", config=_monitoring_config,
@@ -57,15 +59,17 @@ def monitoring_step(ctx: StepContext, config: dict) -> dict:
                                    title=f"Model evaluation — {ctx.spec.name}", model_name=deployed["endpoint_name"])
     uris = ev.save(ctx.session, ctx.uri("reports/model/"))
     serving.flush(ctx.session)
-    dims = {"Pipeline": ctx.spec.name}
-    published = monitoring.publish(ctx.session, ev, dimensions=dims)
+    dims = config["metrics_dimensions"]
+    namespace = config["metrics_namespace"] or monitoring.DEFAULT_NAMESPACE
+    published = monitoring.publish(ctx.session, ev, dimensions=dims, namespace=namespace)
     drift = None
     if deployed.get("data_capture"):
         drift = monitoring.check_drift(baseline, deployed["data_capture"] + "/" + deployed["endpoint_name"],
                                        session=ctx.session, psi_threshold=config["psi_threshold"])
-        published += monitoring.publish(ctx.session, drift, dimensions=dims)
+        published += monitoring.publish(ctx.session, drift, dimensions=dims, namespace=namespace)
     topic = [config["alarm_topic_arn"]] if config["alarm_topic_arn"] else []
-    alarms = monitoring.create_quality_alarms(ctx.session, dimensions=dims, metric=config["metric"],
+    alarms = monitoring.create_quality_alarms(ctx.session, dimensions=dims, namespace=namespace,
+                                              metric=config["metric"],
                                               threshold=config["threshold"], alarm_actions=topic,
                                               ok_actions=topic) if config["alarms"] and \
         config["threshold"] is not None else []
@@ -75,7 +79,7 @@ def monitoring_step(ctx: StepContext, config: dict) -> dict:
                 "comparison": d["comparison"], "worst_slices": (d["slices"] or {}).get("segments", [])[:5],
                 "confusion_matrix": d["metrics"].get("confusion_matrix"),
                 "drift": {"violations": len(drift.violations), "drifted": drift.drifted_features} if drift else None,
-                "cloudwatch": {"namespace": "aws_ml/ModelQuality", "metrics": published, "alarms": alarms},
+                "cloudwatch": {"namespace": namespace, "dimensions": dims, "metrics": published, "alarms": alarms},
                 "artifacts": {"report": uris.get("report.html"), "json": uris.get("evaluation.json")},
                 "headline": {k: v for k, v in ev.headline.items() if isinstance(v, (int, float))}})
     return out
