@@ -139,19 +139,22 @@ def status_command(
     pipeline_file: Path = typer.Argument(..., help="the pipeline file (YAML)"),
     backend: Optional[str] = typer.Option(None, "--backend", help="local | moto | localstack | aws"),
     output: Optional[Output] = typer.Option(None, "--output", help="json | table | text"),
+    stack: Annotated[Optional[str], typer.Option(
+        "--stack", help="the deployed core stack the pipeline ran on (its bucket holds the run state)")] = None,
 ) -> None:
     """The last run of PIPELINE_FILE (each section's status and time) and what the next
     run would do (which sections are up to date, which would run)."""
     from .runner import load_run, plan
     from .spec import PipelineFileError
+    from .stack import StackError
 
     spec = _load(pipeline_file)
     fmt = _output(output)
     with _session(backend) as session:
-        result = load_run(spec, session)
         try:
-            upcoming = plan(spec, session)
-        except PipelineFileError as exc:
+            result = load_run(spec, session, stack=stack)
+            upcoming = plan(spec, session, stack=stack)
+        except (PipelineFileError, StackError) as exc:
             err.print(f"[red]aws-ml: error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
     if fmt is Output.json:
@@ -181,16 +184,23 @@ def report_command(
     run_id: Optional[str] = typer.Option(None, "--run", help="a run id (default: the latest)"),
     open_it: bool = typer.Option(False, "--open", help="open the report in the web browser"),
     backend: Optional[str] = typer.Option(None, "--backend", help="local | moto | localstack | aws"),
+    stack: Annotated[Optional[str], typer.Option(
+        "--stack", help="the deployed core stack the pipeline ran on (its bucket holds the run state)")] = None,
 ) -> None:
     """Print the path of a run's HTML report (``--open`` opens it)."""
     import tempfile
     import webbrowser
 
     from .runner import load_run
+    from .stack import StackError
 
     spec = _load(pipeline_file)
     with _session(backend) as session:
-        result = load_run(spec, session, run_id)
+        try:
+            result = load_run(spec, session, run_id, stack=stack)
+        except StackError as exc:
+            err.print(f"[red]aws-ml: error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
         if result is None or not result.report_html:
             err.print(f"pipeline {spec.name} has no report" + (f" for run {run_id}" if run_id else ""))
             raise typer.Exit(1)

@@ -248,6 +248,15 @@ def test_the_fraud_demo_runs_on_the_stack_through_the_cli(stack, home):
         assert keys(session, out["DataBucketName"], "pipelines/fraud-detection/reports/")
         assert creation_times(session, out) == created
         assert resources(session) == before
+        assert steps["evaluation"]["athena"]["table"] == f"{out['GlueDatabaseName']}.curated_dataset"
+        assert steps["evaluation"]["athena"]["workgroup"] == out["AthenaWorkGroupName"]
+        status = subprocess.run([sys.executable, "-m", "aws_ml", "--region", REGION, "status", str(example_path()),
+                                 "--stack", CORE, "--output", "json"],
+                                capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
+        assert status.returncode == 0, status.stderr[-3000:]
+        state = json.loads(status.stdout)
+        assert state["last_run"]["run_id"] == result["run_id"]
+        assert [r["next"] for r in state["next_run"]] == ["cached"] * 8
     finally:
         for e in session.client("sagemaker").list_endpoints()["Endpoints"]:
             serving.delete(session, e["EndpointName"])
