@@ -74,3 +74,47 @@ def test_a_missed_threshold_goes_through_corrective_iterations(tmp_path, home):
     assert "2 iteration(s)" in answers[2]
     html = Path(result.report_html).read_text()
     assert "Corrective iterations" in html and "corrective-iterations" in html
+
+
+@pytest.mark.slow
+def test_relabel_sends_the_most_uncertain_items_to_a_labelling_job(tmp_path, home):
+    """A text pipeline short of its target: section 8 sends unlabelled sentences to a
+    labelling job, trains again on the larger set, and records it; the truth column of the
+    simulated workers never reaches AutoML or the features."""
+    import pandas as pd
+
+    from aws_ml import datasets
+
+    d = datasets.load("reviews/imdb_sentences").sample(300, random_state=3).reset_index(drop=True)
+    d.to_csv(tmp_path / "reviews.csv", index=False)
+    spec = {"name": "reviews-loop",
+            "problem": {"objective": "Answer unhappy reviewers first", "question": "Is the sentence positive?",
+                        "target": "label", "problem_type": "binary", "positive_class": "POSITIVE",
+                        "metric": "f1", "threshold": 0.99},
+            "data": {"sources": [{"name": "reviews", "path": "reviews.csv"}],
+                     "labeling": {"task": "text-classification", "text_column": "text",
+                                  "labels": ["NEGATIVE", "POSITIVE"], "budget": 120,
+                                  "simulated_workers": {"truth": "sentiment", "count": 3, "accuracy": 0.9, "seed": 0}}},
+            "features": {"record_id": "record_id", "numeric": [], "categorical": [], "text": ["text"],
+                         "text_components": 20},
+            "training": {"hyperparameters": {"num_round": 30, "max_depth": 3}},
+            "tuning": {"run": "on_miss", "actions": ["relabel", "automl"], "max_iterations": 2, "relabel_items": 60,
+                       "max_jobs": 2}}
+    with Session(backend="local", home=home, region="us-east-1") as session:
+        result = run(write_pipeline(tmp_path, spec), session, progress=False)
+        assert result.ok, [(s.name, s.message) for s in result.steps]
+        out = result.step("tuning").outputs
+        its = out["iterations"]
+        assert its[0]["action"] == "relabel" and its[0]["labelled"] == 60
+        assert its[0]["pool_left"] == 300 - 120 - 60
+        assert its[0]["train_rows"] > result.step("features").outputs["rows"]["train"]
+        jobs = [j["LabelingJobName"] for j in session.client("sagemaker").list_labeling_jobs()["LabelingJobSummaryList"]]
+        assert its[0]["labeling_job"] in jobs and len(jobs) == 2          # section 2's job and this one
+        assert [it["action"] for it in its][1:] in ([], ["automl"], ["relabel"])
+        pool = session.client("s3").get_object(Bucket=result.bucket,
+                                               Key=f"{result.prefix}/tuning/relabel-1/pool.parquet")["Body"].read()
+        import io
+
+        assert len(pd.read_parquet(io.BytesIO(pool))) == 300 - 120 - 60
+        again = run(write_pipeline(tmp_path, spec), session, progress=False)
+        assert again.executed == []                                       # all cached, no second job
