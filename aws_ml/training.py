@@ -511,17 +511,19 @@ def tune(session, *, data, target: str, ranges: Mapping[str, Any], strategy: str
          early_stopping: str = "Off", max_resource: int | None = None,
          instance_type: str = "ml.m5.large", seed: int | None = 0,
          job_name: str | None = None, wait: bool = True, progress: bool = True,
-         role: str | None = None) -> TuningResult:
+         role: str | None = None, output_path: str | None = None) -> TuningResult:
     """A hyperparameter tuning job: ``strategy`` (Random, Bayesian, Grid, Hyperband) over
     ``ranges`` (see :func:`parameter_ranges`), ``max_jobs`` training jobs, ``max_parallel``
     at a time, optimising ``objective``. With Hyperband, ``max_resource`` (default: the
-    ``num_round`` or ``epochs`` hyperparameter) is the most epochs a trial may run."""
+    ``num_round`` or ``epochs`` hyperparameter) is the most epochs a trial may run.
+    ``output_path`` (``s3://...``) is where the trials' models go (default: the SageMaker
+    default bucket)."""
     name = job_name or _name("aws-ml-tune", 32)
-    bucket = default_bucket(session)
+    bucket = _split(output_path)[0] if output_path else default_bucket(session)
     base = _algorithm(session, data, target, entry_point=entry_point, program=None, algorithm=algorithm,
                       hyperparameters=hyperparameters, metric_definitions=metric_definitions,
                       bucket=bucket, prefix=f"aws-ml/{name}", instance_type=instance_type,
-                      output_path=None, role=role)
+                      output_path=output_path, role=role)
     config: dict[str, Any] = {
         "Strategy": strategy,
         "HyperParameterTuningJobObjective": {"Type": objective_type, "MetricName": objective},

@@ -220,6 +220,10 @@ ul.arts{margin:6px 0;padding-left:18px;font-size:13px}
 """
 
 
+def _score(x: Any) -> str:
+    return "—" if x is None else f"{x:.3f}" if isinstance(x, float) else _e(x)
+
+
 def _e(x: Any) -> str:
     return html.escape("" if x is None else str(x))
 
@@ -265,8 +269,8 @@ def render_html(data: dict[str, Any], local_copies: dict[str, str] | None = None
                 + (" <span class='muted'>(learning curve, rows → train / validation: "
                    + ", ".join(f"{p['rows']:,} → {p['train']} / {p['validation']}" for p in it["diagnosis"]["learning_curve"])
                    + ")</span>" if it["diagnosis"].get("learning_curve") else "")
-                + f"</td><td><b>{_e(it['action'])}</b>: {_e(it['detail'])}</td><td>{_e(it['value_before'])} → "
-                f"{_e(it['value_after'])}</td><td>{'kept' if it['improved'] else 'failed' if it.get('failed') else 'dropped'}</td></tr>"
+                + f"</td><td><b>{_e(it['action'])}</b>: {_e(it['detail'])}</td><td>{_score(it['value_before'])} → "
+                f"{_score(it['value_after'])}</td><td>{'kept' if it['improved'] else 'failed' if it.get('failed') else 'dropped'}</td></tr>"
                 for it in s["iterations"])
             qa += ("</table><h3>Corrective iterations</h3><table class='iterations'><tr><th>#</th><th>why</th>"
                    f"<th>diagnosis</th><th>action</th><th>test score</th><th></th></tr>{rows}")

@@ -33,3 +33,28 @@ def test_run_report_renders_every_chart(browser, prerun, artifacts):
     finally:
         page.close()
     assert problems == {"console": [], "page": [], "network": []}
+
+
+def test_corrective_iterations_are_drawn_in_section_8(browser, tmp_path, artifacts):
+    from tests.unit.pipeline_support import small_pipeline, write_pipeline
+
+    spec = small_pipeline(tmp_path, evaluation=None,
+                          training={"hyperparameters": {"num_round": 10, "max_depth": 2}},
+                          tuning={"strategy": "random", "max_jobs": 2, "ranges": {"max_depth": [2, 4]},
+                                  "run": "on_miss", "actions": ["tune"], "max_iterations": 2})
+    spec["problem"]["threshold"] = 0.97
+    with Session(backend="local", home=tmp_path / "home", region="us-east-1") as session:
+        result = run(write_pipeline(tmp_path, spec), session, progress=False)
+    assert result.ok
+    page, problems = open_offline(browser, Path(result.report_html))
+    try:
+        bars = page.evaluate("""() => [...document.querySelectorAll('#section-8 figure.chart[data-chart="corrective-iterations"] rect.bar')]
+                                   .filter(r => r.getBoundingClientRect().width > 0).length""")
+        assert bars == 2                                  # the initial model and the one iteration
+        rows = page.evaluate("() => document.querySelectorAll('#section-8 table.iterations tr').length")
+        assert rows == 2                                  # header + iteration 1
+        assert "short of the target 0.97" in page.inner_text("#section-8")
+        page.locator("#section-8").screenshot(path=str(artifacts / "pipeline_run_report_section8.png"))
+    finally:
+        page.close()
+    assert problems == {"console": [], "page": [], "network": []}

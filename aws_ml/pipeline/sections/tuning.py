@@ -154,7 +154,7 @@ class _Loop:
                                objective_type="Minimize" if self.regression else "Maximize",
                                max_jobs=config["max_jobs"], max_parallel=config["max_parallel_jobs"],
                                hyperparameters=static, job_name=name, progress=False,
-                               role=config["role_arn"])
+                               role=config["role_arn"], output_path=self.ctx.uri(f"tuning/{name}"))
         trials = [{"name": t["TrainingJobName"], "status": t["TrainingJobStatus"],
                    "hyperparameters": t["TunedHyperParameters"], "objective": t["ObjectiveValue"]}
                   for t in result.trials]
@@ -319,7 +319,7 @@ def tuning_step(ctx: StepContext, config: dict) -> dict:
                          "value": None, "evaluated_on": None, "failed": message}
         improved = correction.better(metric, candidate["value"], before)
         iterations.append({"iteration": i, "reason": "scheduled (run: always)" if forced else
-                           f"{metric} {before:.4g} misses the target {threshold}",
+                           f"{metric} {before:.3f} misses the target {threshold}",
                            "diagnosis": diagnosis.to_dict(), "diagnosis_summary": diagnosis.summary,
                            "action": action, "detail": candidate["detail"], "job": candidate["job"],
                            "model_data": candidate["model_data"], "value_before": before,
