@@ -306,9 +306,13 @@ def check_drift(baseline: Baseline, current: Any, *, session=None, psi_threshold
                                        f"values fall outside the baseline's domain (threshold "
                                        f"{100 * config['domain_content_threshold']:.0f}%), e.g. "
                                        f"{sorted(set(column[present].map(str)[outside]))[:3]}"})
+        # drift is a change both significant (the test rejects "same distribution") and large
+        # (distance or PSI over its threshold): PSI alone is biased upwards on small samples
+        # (≈ (bins - 1) / n), so 80 rows drawn from the baseline itself often reach 0.2
+        significant = entry["p_value"] is None or entry["p_value"] < ks_alpha
         by_test = (entry["p_value"] is not None and entry["p_value"] < ks_alpha
                    and entry["distance"] is not None and entry["distance"] > threshold)
-        by_psi = entry["psi"] is not None and entry["psi"] >= psi_threshold
+        by_psi = entry["psi"] is not None and entry["psi"] >= psi_threshold and significant
         entry["drift"] = bool(compare and (by_test or by_psi))
         entry["threshold"] = threshold
         if entry["drift"]:
