@@ -20,7 +20,7 @@ from typing import Callable
 
 from local_backends.core.base import operation
 from local_backends.core.processes import process_alive
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import decode_token, encode_token, token_value
 
 from .catalog import Catalog
 from .dialect import Statement, parse
@@ -295,10 +295,7 @@ class ExecutionsMixin:
         limit = MaxResults or 50
         before = None
         if NextToken is not None:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("before"), int):
-                raise InvalidRequestException("Invalid NextToken")
-            before = state["before"]
+            before = token_value(NextToken, "before", int, InvalidRequestException("Invalid NextToken"))
         rows = self.store.query("SELECT id, seq FROM executions WHERE workgroup = ? AND seq < ? "
                                 "ORDER BY seq DESC LIMIT ?", (workgroup, before or 2 ** 62, limit + 1))
         out: dict = {"QueryExecutionIds": [r["id"] for r in rows[:limit]]}

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timezone
 
 from local_backends.core.base import operation
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 
 from .errors import InvalidRequestException
 
@@ -22,10 +22,7 @@ def utc(epoch: float) -> datetime:
 def _page(token: str | None) -> int:
     if token is None:
         return 0
-    state = decode_token(token)
-    if state is None or not isinstance(state.get("offset"), int):
-        raise InvalidRequestException("Invalid NextToken")
-    return state["offset"]
+    return token_value(token, "offset", int, InvalidRequestException("Invalid NextToken"))
 
 
 def paged(items: list, token: str | None, limit: int) -> tuple[list, str | None]:

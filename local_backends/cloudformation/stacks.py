@@ -9,7 +9,7 @@ import urllib.parse
 import uuid
 
 from local_backends.core.base import operation
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 
 from . import analysis, parameters, template as templates, views
 from .changes import outputs_change, resource_changes
@@ -25,10 +25,7 @@ PAGE = 100
 def page(items: list, key: str, token: str | None) -> dict:
     start = 0
     if token is not None:
-        state = decode_token(token)
-        if state is None or not isinstance(state.get("i"), int):
-            raise ValidationError("Invalid NextToken")
-        start = state["i"]
+        start = token_value(token, "i", int, ValidationError("Invalid NextToken"))
     out = {key: items[start:start + PAGE]}
     if start + PAGE < len(items):
         out["NextToken"] = encode_token({"i": start + PAGE})

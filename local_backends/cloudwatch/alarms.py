@@ -13,7 +13,7 @@ from typing import Any
 
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 
 from . import errors
 from .evaluation import OPERATORS, TREAT_MISSING, Outcome, Period, evaluate, window
@@ -277,10 +277,7 @@ class Alarms:
     def _token_value(token: str | None, key: str, kind: type, default):
         if token is None:
             return default
-        state = decode_token(token)
-        if state is None or not isinstance(state.get(key), kind):
-            raise errors.InvalidNextToken("The service cannot process the NextToken.")
-        return state[key]
+        return token_value(token, key, kind, errors.InvalidNextToken("The service cannot process the NextToken."))
 
     def _describe_row(self, row) -> dict:
         cfg = json.loads(row["config"])

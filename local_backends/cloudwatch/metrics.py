@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 
 from . import errors
 from .stats import BASIC, Row, parse_extended, statistic
@@ -167,10 +167,7 @@ class Metrics:
         limit = MaxDatapoints or 100800
         offsets: dict[str, int] = {}
         if NextToken is not None:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("offsets"), dict):
-                raise errors.InvalidNextToken("The service cannot process the NextToken.")
-            offsets = state["offsets"]
+            offsets = token_value(NextToken, "offsets", dict, errors.InvalidNextToken("The service cannot process the NextToken."))
         results = []
         budget = limit
         reached: dict[str, int] = {}
@@ -237,10 +234,7 @@ class Metrics:
                      OwningAccount: str | None = None):
         after = 0
         if NextToken is not None:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("after"), int):
-                raise errors.InvalidParameterValue("Request parameter NextToken is invalid")
-            after = state["after"]
+            after = token_value(NextToken, "after", int, errors.InvalidParameterValue("Request parameter NextToken is invalid"))
         sql = "SELECT id, namespace, name, dims FROM metrics WHERE id > ?"
         args: list = [after]
         if Namespace is not None:

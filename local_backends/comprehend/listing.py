@@ -2,7 +2,7 @@
 pages of ``MaxResults`` rows in a stable order."""
 from __future__ import annotations
 
-from local_backends.core.state import SqliteStore, decode_token, encode_token
+from local_backends.core.state import SqliteStore, encode_token, token_value
 
 from .errors import InvalidRequestException
 
@@ -32,10 +32,7 @@ def list_rows(store: SqliteStore, table: str, order: str, Filter: dict | None, N
             args.append(f[f"{time_filter}{suffix}"].timestamp())
     start = 0
     if NextToken is not None:
-        state = decode_token(NextToken)
-        if state is None or not isinstance(state.get("offset"), int):
-            raise InvalidRequestException("Invalid NextToken")
-        start = state["offset"]
+        start = token_value(NextToken, "offset", int, InvalidRequestException("Invalid NextToken"))
     sql = f"SELECT * FROM {table}" + (" WHERE " + " AND ".join(where) if where else "")
     rows = store.query(f"{sql} ORDER BY {order} LIMIT ? OFFSET ?", (*args, MaxResults + 1, start))
     return rows[:MaxResults], encode_token({"offset": start + MaxResults}) if len(rows) > MaxResults else None

@@ -98,3 +98,12 @@ def decode_token(token: str) -> dict[str, Any] | None:
     except (ValueError, UnicodeError):
         return None
     return state if isinstance(state, dict) else None
+
+
+def token_value(token: str, key: str, kind: type | tuple[type, ...], error: Exception) -> Any:
+    """The ``key`` of a pagination token this backend issued (:func:`encode_token`), of type
+    ``kind``; raises ``error`` (the service's own "invalid token" error) for anything else."""
+    state = decode_token(token)
+    if state is None or not isinstance(state.get(key), kind):
+        raise error
+    return state[key]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 
 from .errors import InvalidInputException
 
@@ -26,10 +26,7 @@ def page_start(token: str | None) -> str | None:
     """The last key the previous page returned, from an opaque ``NextToken``."""
     if token is None:
         return None
-    state = decode_token(token)
-    if state is None or not isinstance(state.get("after"), str):
-        raise InvalidInputException("Invalid NextToken")
-    return state["after"]
+    return token_value(token, "after", str, InvalidInputException("Invalid NextToken"))
 
 
 def page_token(rows: list, limit: int, key) -> str | None:

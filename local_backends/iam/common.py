@@ -6,7 +6,7 @@ import secrets
 import string
 from datetime import datetime, timezone
 
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 
 from .errors import InvalidInput
 
@@ -41,10 +41,7 @@ def page(items: list, key: str, marker: str | None, max_items: int | None) -> di
     """One page of ``items`` (already sorted) as IAM answers it: ``IsTruncated`` and ``Marker``."""
     start = 0
     if marker is not None:
-        state = decode_token(marker)
-        if state is None or not isinstance(state.get("i"), int):
-            raise InvalidInput("Invalid Marker.")
-        start = state["i"]
+        start = token_value(marker, "i", int, InvalidInput("Invalid Marker."))
     size = max_items or 100
     chunk = items[start:start + size]
     out = {key: chunk, "IsTruncated": start + size < len(items)}

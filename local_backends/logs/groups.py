@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from local_backends.core.base import operation
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 
 from . import errors
 
@@ -273,7 +273,4 @@ class Groups:
     def _token(token: str | None, key: str, kind: type, default):
         if token is None:
             return default
-        state = decode_token(token)
-        if state is None or not isinstance(state.get(key), kind):
-            raise errors.InvalidParameterException("The specified nextToken is invalid.")
-        return state[key]
+        return token_value(token, key, kind, errors.InvalidParameterException("The specified nextToken is invalid."))

@@ -22,6 +22,7 @@ MAX_KEY_BYTES = 1024
 MAX_METADATA_BYTES = 2048
 MAX_PUT_BYTES = 5 * 1024 ** 3
 SMALL_OBJECT = 1 << 20  # bodies below this are returned from memory
+READ_BUFFER = 64 << 10  # buffer of a larger body: for small reads (lines, 1 KiB iteration)
 
 # Stored object headers: API member -> kept as given.
 HEADER_MEMBERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
@@ -235,7 +236,9 @@ class Objects:
                 with reader:
                     raw = io.BytesIO(reader.read(length))
             else:
-                raw = io.BufferedReader(reader, buffer_size=1 << 20)
+                # Reads of at least READ_BUFFER bytes go straight from the blob file into the
+                # caller's bytes (one copy, the GIL released); only small ones are buffered.
+                raw = io.BufferedReader(reader, buffer_size=READ_BUFFER)
             out["Body"] = StreamingBody(raw, length)
             out["ContentLength"] = length
             _apply_response_overrides(out, params)

@@ -25,6 +25,8 @@ from typing import BinaryIO, Callable
 
 from local_backends.core.state import SqliteStore
 
+from .reader import RangeReader
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY,
@@ -209,24 +211,31 @@ class Store:
         object was replaced since ``row`` was read."""
         if row["data"] is not None:
             return io.BytesIO(row["data"][start:start + length])
-        if row["segments"]:
-            pieces = []
-            offset = 0
-            for blob, size in json.loads(row["segments"]):
-                lo, hi = max(start, offset), min(start + length, offset + size)
-                if lo < hi:
-                    pieces.append((open(self.blob_path(bucket_id, blob), "rb", buffering=0), lo - offset, hi - lo))
-                offset += size
-            return _Segments(pieces)
-        f = open(self.blob_path(bucket_id, row["blob"]), "rb", buffering=0)
-        return _Segments([(f, start, length)])
+        pieces = self._pieces(bucket_id, row, start, length)
+        if len(pieces) == 1 and pieces[0][1] == 0 and pieces[0][2] == pieces[0][3]:
+            # One whole file (a whole object, or one part of a multipart object, which is what a
+            # ranged download asks for): the file itself, read to its end without Python code.
+            return open(pieces[0][0], "rb", buffering=0)
+        return RangeReader([p[:3] for p in pieces])
 
     def read_range(self, bucket_id: str, row, start: int, length: int) -> bytes:
-        reader = self.open_range(bucket_id, row, start, length)
-        try:
+        if row["data"] is not None:
+            return row["data"][start:start + length]
+        with RangeReader([p[:3] for p in self._pieces(bucket_id, row, start, length)]) as reader:
             return reader.read(length)
-        finally:
-            reader.close()
+
+    def _pieces(self, bucket_id: str, row, start: int, length: int) -> list[tuple[Path, int, int, int]]:
+        """``(file, start, length, file size)`` of the pieces of a range of a file object."""
+        if not row["segments"]:
+            return [(self.blob_path(bucket_id, row["blob"]), start, length, row["size"])]
+        pieces = []
+        offset = 0
+        for blob, size in json.loads(row["segments"]):
+            lo, hi = max(start, offset), min(start + length, offset + size)
+            if lo < hi:
+                pieces.append((self.blob_path(bucket_id, blob), lo - offset, hi - lo, size))
+            offset += size
+        return pieces
 
     def file_of(self, bucket_id: str, row) -> Path:
         """One file holding the whole object (made once, atomically, if it is kept otherwise)."""
@@ -286,52 +295,6 @@ class Store:
                 os.unlink(self.blob_path(bucket_id, blob))
             except FileNotFoundError:
                 pass
-
-
-class _Segments(io.RawIOBase):
-    """Reads ``(file, start, length)`` pieces one after the other."""
-
-    def __init__(self, pieces: list) -> None:
-        self._pieces = pieces
-        self._i = 0
-        self._left = pieces[0][2] if pieces else 0
-        if pieces and pieces[0][1]:
-            pieces[0][0].seek(pieces[0][1])
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, amt: int | None = -1) -> bytes:
-        want = None if amt is None or amt < 0 else amt
-        chunks = []
-        while self._i < len(self._pieces) and (want is None or want > 0):
-            if self._left == 0:
-                self._i += 1
-                if self._i < len(self._pieces):
-                    f, start, length = self._pieces[self._i]
-                    f.seek(start)
-                    self._left = length
-                continue
-            f = self._pieces[self._i][0]
-            n = self._left if want is None else min(want, self._left)
-            data = f.read(n)
-            if not data:
-                raise OSError("an object file is shorter than its record")
-            self._left -= len(data)
-            if want is not None:
-                want -= len(data)
-            chunks.append(data)
-        return b"".join(chunks)
-
-    def readinto(self, b) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        for f, _, _ in self._pieces:
-            f.close()
-        super().close()
 
 
 def _digest(hasher) -> bytes | None:

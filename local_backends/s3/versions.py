@@ -59,8 +59,8 @@ class Versions:
         self._archive_current(db, bucket, key, status)
         db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
         marker = new_version_id() if status == "Enabled" else "null"
-        db.execute(f"INSERT OR REPLACE INTO versions (bucket, key, blob, size, etag, modified, version_id, "
-                   f"is_marker, storage_class) VALUES (?, ?, ?, 0, '', ?, ?, 1, 'STANDARD')",
+        db.execute("INSERT OR REPLACE INTO versions (bucket, key, blob, size, etag, modified, version_id, "
+                   "is_marker, storage_class) VALUES (?, ?, ?, 0, '', ?, ?, 1, 'STANDARD')",
                    (bucket, key, f"marker-{marker}-{new_version_id()}", time.time(), marker))
         return marker
 

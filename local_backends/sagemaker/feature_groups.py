@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from local_backends.core.base import operation
 from local_backends.core.errors import ResourceInUse, ResourceNotFound, ValidationException
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 from local_backends.featurestore_common import (RESERVED_FEATURE_NAMES, FeatureGroupInfo,
                                                 ensure_glue_table, feature_group_arn, open_store)
 from local_backends.featurestore_common.groups import (default_table_name,
@@ -213,10 +213,7 @@ class FeatureGroups:
                             MaxResults: int | None = None, NextToken: str | None = None) -> dict:
         start = 0
         if NextToken:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("i"), int):
-                raise ValidationException("Invalid pagination token")
-            start = state["i"]
+            start = token_value(NextToken, "i", int, ValidationException("Invalid pagination token"))
         summaries = []
         for row in self._fs_store.query("SELECT * FROM feature_groups"):
             doc = json.loads(row["doc"])

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend, ValidationException
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 from local_backends.core.times import epoch_seconds as _ts, utc_datetime as _dt
 
 from .model_server import logship, supervisor
@@ -53,10 +53,7 @@ def _page(records: list[dict], NextToken, MaxResults, SortBy, SortOrder, NameCon
                  reverse=(SortOrder or "Descending") == "Descending")
     start = 0
     if NextToken:
-        state = decode_token(NextToken)
-        if state is None or not isinstance(state.get("offset"), int):
-            raise ValidationException(f"Invalid pagination token {NextToken!r}.")
-        start = state["offset"]
+        start = token_value(NextToken, "offset", int, ValidationException(f"Invalid pagination token {NextToken!r}."))
     size = MaxResults or 10
     page = records[start:start + size]
     more = start + size < len(records)

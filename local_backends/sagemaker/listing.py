@@ -3,7 +3,7 @@ tuning and AutoML jobs share the same parameters)."""
 from __future__ import annotations
 
 from local_backends.core.errors import ValidationException
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 from local_backends.core.times import epoch_seconds
 
 
@@ -11,10 +11,7 @@ def paginate(items: list, token: str | None, max_results: int | None) -> tuple[l
     """``(items of this page, NextToken or None)``; 10 items a page by default."""
     offset = 0
     if token is not None:
-        state = decode_token(token)
-        if state is None or not isinstance(state.get("offset"), int):
-            raise ValidationException(f"Invalid pagination token because \"{token}\".")
-        offset = state["offset"]
+        offset = token_value(token, "offset", int, ValidationException(f"Invalid pagination token because \"{token}\"."))
     limit = max_results or 10
     nxt = encode_token({"offset": offset + limit}) if offset + limit < len(items) else None
     return items[offset:offset + limit], nxt

@@ -7,7 +7,7 @@ import time
 import uuid
 
 from local_backends.core.base import operation
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 
 from .errors import InvalidParameter, NotFound
 
@@ -46,10 +46,7 @@ class Subscriptions:
     def _listing(self, where: str, args: tuple, NextToken: str | None) -> dict:
         after = ""
         if NextToken is not None:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("after"), str):
-                raise InvalidParameter("Invalid parameter: NextToken")
-            after = state["after"]
+            after = token_value(NextToken, "after", str, InvalidParameter("Invalid parameter: NextToken"))
         rows = self.store.query(f"SELECT * FROM subscriptions WHERE {where} AND arn > ? ORDER BY arn LIMIT ?",
                                 (*args, after, PAGE + 1))
         out = {"Subscriptions": [{"SubscriptionArn": self._sub_arn(r), "Owner": self.account_id,

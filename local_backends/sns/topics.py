@@ -6,7 +6,7 @@ import re
 import time
 
 from local_backends.core.base import operation
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 
 from .errors import InvalidParameter, NotFound, ResourceNotFound, TagPolicy
 
@@ -105,10 +105,7 @@ class Topics:
     def list_topics(self, NextToken: str | None = None):
         after = ""
         if NextToken is not None:
-            state = decode_token(NextToken)
-            if state is None or not isinstance(state.get("after"), str):
-                raise InvalidParameter("Invalid parameter: NextToken")
-            after = state["after"]
+            after = token_value(NextToken, "after", str, InvalidParameter("Invalid parameter: NextToken"))
         rows = self.store.query("SELECT arn FROM topics WHERE arn > ? ORDER BY arn LIMIT ?", (after, PAGE + 1))
         out = {"Topics": [{"TopicArn": r["arn"]} for r in rows[:PAGE]]}
         if len(rows) > PAGE:

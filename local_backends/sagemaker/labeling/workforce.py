@@ -15,7 +15,7 @@ import uuid
 
 from local_backends.core.base import operation
 from local_backends.core.errors import ResourceInUse, ValidationException
-from local_backends.core.state import decode_token, encode_token
+from local_backends.core.state import encode_token, token_value
 from local_backends.core.times import utc_datetime as _dt
 
 from .store import dumps, open_store
@@ -135,10 +135,7 @@ class Workforces:
     def _labeling_page(self, entries: list, key: str, token: str | None, max_results: int | None) -> dict:
         start = 0
         if token:
-            state = decode_token(token)
-            if state is None or not isinstance(state.get("start"), int):
-                raise ValidationException("Invalid pagination token given")
-            start = state["start"]
+            start = token_value(token, "start", int, ValidationException("Invalid pagination token given"))
         size = max_results or 10
         page = entries[start:start + size]
         out = {key: page}
