@@ -116,7 +116,7 @@ def xgboost_params(hyperparameters: dict[str, Any]) -> tuple[dict[str, Any], int
             try:
                 v = int(v) if v.lstrip("-").isdigit() else float(v)
             except ValueError:
-                pass
+                pass                    # a string parameter (objective, eval_metric): kept as it is
         params[k] = v
     if isinstance(params.get("eval_metric"), str) and "," in params["eval_metric"]:
         params["eval_metric"] = params["eval_metric"].split(",")
