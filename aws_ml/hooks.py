@@ -102,8 +102,9 @@ class LocalRouter:
     """Answers, for every service routed to ``local``, from the local backends."""
 
     def __init__(self, home: Path, routes: Routes, account_id: str, boto3_session,
-                 wire_timestamps: bool = False) -> None:
+                 wire_timestamps: bool = False, child_env: dict[str, str] | None = None) -> None:
         self.home = Path(home)
+        self.child_env = dict(child_env or {})
         self.wire_timestamps = wire_timestamps
         self.routes = routes
         self.account_id = account_id
@@ -174,7 +175,8 @@ class LocalRouter:
             if self.routes.backend_for(service) != "local":
                 return None
             return self.backend(service, region)
-        return local_backends.Peers(lambda service: self.client(service, region), local)
+        return local_backends.Peers(lambda service: self.client(service, region), local,
+                                    child_env=self.child_env)
 
     def _keep_params(self, params: dict, model: Any, context: dict, **_: Any) -> None:
         if self.routes.backend_for(model.service_model.service_name, model.name) == "local":

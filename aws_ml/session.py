@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,8 @@ DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 # One botocore data loader for every session of the process: service models are parsed
 # once (a new boto3.Session otherwise re-reads them, ~0.3 s for the first clients).
 _LOADER = botocore.loaders.create_loader()
+JOB_SESSION_ENV = "AWS_ML_JOB_SESSION"
+"""How a job process learns the session of its creator (a JSON description)."""
 LOCAL_ACCOUNT_ID = "123456789012"
 
 
@@ -74,6 +77,8 @@ class Session:
         self.backend = resolve_backend(backend)
         self.region = region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
         self.routes = Routes(self.backend, services)
+        self._services = dict(services or {})
+        self._profile = profile
         self.home = Path(home).expanduser() if home is not None else default_home()
         self.endpoint_url = endpoint_url
         self._mock = None
@@ -100,9 +105,34 @@ class Session:
             core.register_component("data_loader", _LOADER)
             self.boto3_session = boto3.Session(botocore_session=core, region_name=self.region,
                                                **DUMMY_CREDENTIALS)
-        self.router = LocalRouter(self.home, self.routes, LOCAL_ACCOUNT_ID, self.boto3_session)
+        self.router = LocalRouter(self.home, self.routes, LOCAL_ACCOUNT_ID, self.boto3_session,
+                                  child_env=self.child_env())
         if self.backend != "aws" or self.routes:
             self.router.install(core)
+
+    # -- processes the local backends start -------------------------------------------
+    def child_env(self) -> dict[str, str]:
+        """What a detached process of a local backend (a training, tuning or AutoML job)
+        needs in its environment to reach the services the way this session does — S3 on
+        LocalStack or a moto server, say — with :meth:`for_job_process`. Empty on ``local``
+        and on in-process moto (another process cannot reach it: its jobs run in-process)."""
+        if self.backend == "local" and not self._services:
+            return {}
+        if self.backend == "moto" and self._mock is not None:
+            return {}
+        spec = {"backend": self.backend, "services": self._services, "endpoint_url": self.endpoint_url,
+                "profile": self._profile}
+        return {JOB_SESSION_ENV: json.dumps(spec)}
+
+    @classmethod
+    def for_job_process(cls, home: str | Path, region: str) -> "Session":
+        """The session of a backend's detached job process: the one its creator described
+        in ``AWS_ML_JOB_SESSION`` (see :meth:`child_env`), else a local session."""
+        spec = json.loads(os.environ.get(JOB_SESSION_ENV) or "null")
+        if not spec:
+            return cls(backend="local", home=home, region=region)
+        return cls(backend=spec["backend"], services=spec.get("services") or None, home=home, region=region,
+                   endpoint_url=spec.get("endpoint_url"), profile=spec.get("profile"))
 
     # -- routing -----------------------------------------------------------------------
     def _endpoint_for(self, service: str) -> str | None:

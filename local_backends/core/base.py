@@ -100,12 +100,15 @@ class Peers:
     ``client(service)`` is a boto3 client of the same session (so routing applies: on the
     ``moto`` backend, the S3 client talks to moto); ``local(service)`` is the local
     backend instance when the service is routed to ``local`` (a fast path, e.g. reading
-    object files directly), else ``None``.
+    object files directly), else ``None``; ``child_env`` is what a detached process started
+    by the backend (a job) adds to its environment to reach the services the same way.
     """
 
-    def __init__(self, client: Callable[[str], Any], local: Callable[[str], "Backend | None"]) -> None:
+    def __init__(self, client: Callable[[str], Any], local: Callable[[str], "Backend | None"],
+                 child_env: dict[str, str] | None = None) -> None:
         self.client = client
         self.local = local
+        self.child_env = dict(child_env or {})
 
     def serves(self, service: str) -> bool:
         """Whether ``service`` can be called: routed elsewhere, or with a local backend."""
@@ -118,20 +121,31 @@ class Peers:
 
     @classmethod
     def standalone(cls, home: Path, region: str, account_id: str) -> "Peers":
-        """Peers for a backend used outside a Session (a job process, a server): every
-        service is local, and clients are those of a local Session on the same root."""
+        """Peers for a backend used outside a Session (a job process, a server): the
+        services are reached as the session that started the process described them
+        (``AWS_ML_JOB_SESSION``, e.g. S3 on LocalStack), else every service is local; clients
+        are those of such a Session on the same root."""
+        import json
+        import os
+
+        from aws_ml.routing import Routes
+
+        spec = json.loads(os.environ.get("AWS_ML_JOB_SESSION") or "null")
+        routes = Routes(spec["backend"], spec.get("services") or None) if spec else None
         sessions: list = []
 
-        def local(service: str) -> Backend:
+        def local(service: str) -> "Backend | None":
+            if routes is not None and routes.backend_for(service) != "local":
+                return None
             from local_backends import backend_class
             return get_backend(backend_class(service), home, region, account_id)
 
         def client(service: str):
             if not sessions:
                 from aws_ml.session import Session  # the facade's Session: real boto3 clients
-                sessions.append(Session(backend="local", home=home, region=region))
+                sessions.append(Session.for_job_process(home, region))
             return sessions[0].router.client(service, region)
-        return cls(client, local)
+        return cls(client, local, child_env={"AWS_ML_JOB_SESSION": json.dumps(spec)} if spec else None)
 
 
 _instances: dict[tuple, Backend] = {}

@@ -303,6 +303,7 @@ class AutoMLJobs:
         job_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPO_ROOT, env.get("PYTHONPATH")]))
+        env.update(self.peers.child_env)      # S3, Logs, CloudWatch as the creator's session reaches them
         # one "instance" per job: OpenMP pools (histogram gradient boosting, XGBoost) of one
         # thread, which also spares the other jobs of the machine the pools' busy-waiting
         env.setdefault("OMP_NUM_THREADS", "1")

@@ -586,7 +586,7 @@ def run_job(home: Path, region: str, account: str, name: str) -> int:
     req = rec["request"]
     key = (account, region, name)
     try:
-        session = Session(backend="local", home=home, region=region)
+        session = Session.for_job_process(home, region)     # the creator's routes (AWS_ML_JOB_SESSION)
         s3 = session.client("s3")
         tabular = req["AutoMLProblemTypeConfig"]["TabularJobConfig"]
         store.update(*key, secondary="AnalyzingData")

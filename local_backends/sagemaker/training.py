@@ -156,6 +156,7 @@ class TrainingJobs:
         job_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPO_ROOT, env.get("PYTHONPATH")]))
+        env.update(self.peers.child_env)      # S3, Logs, CloudWatch as the creator's session reaches them
         try:
             with open(job_dir / "supervisor.log", "ab") as log:
                 proc = subprocess.Popen(

@@ -21,6 +21,16 @@ from .training_runner import JobHooks, TrainingResult, run_training
 from .training_store import TrainingStore, end_transitions, process_token
 
 
+def _s3_is_local() -> bool:
+    """Whether the job's S3 is the local backend's (not an emulator's, nor AWS's)."""
+    import json
+
+    from aws_ml.routing import Routes
+
+    spec = json.loads(os.environ.get("AWS_ML_JOB_SESSION") or "null")
+    return not spec or Routes(spec["backend"], spec.get("services") or None).backend_for("s3") == "local"
+
+
 class _SessionClients:
     """The job's clients, built in a background thread while the channels download.
 
@@ -31,11 +41,12 @@ class _SessionClients:
     def __init__(self, home: Path, region: str, account: str) -> None:
         from local_backends import backend_class
 
-        try:
-            local_s3 = backend_class("s3")(home, region, account)
-        except ImportError:
-            traceback.print_exc()  # no local S3 backend: everything goes through the client
-            local_s3 = None
+        local_s3 = None
+        if _s3_is_local():
+            try:
+                local_s3 = backend_class("s3")(home, region, account)
+            except ImportError:
+                traceback.print_exc()  # no local S3 backend: everything goes through the client
         self.__dict__["local_s3"] = local_s3 if hasattr(local_s3, "object_path") else None
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -45,7 +56,7 @@ class _SessionClients:
         try:
             from aws_ml import Session
 
-            session = Session(backend="local", home=home, region=region)
+            session = Session.for_job_process(home, region)    # the creator's routes (AWS_ML_JOB_SESSION)
             for name in ("s3", "logs", "cloudwatch"):
                 self.__dict__[name] = session.client(name)
         except BaseException as exc:

@@ -346,6 +346,7 @@ class TuningJobs:
         job_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPO_ROOT, env.get("PYTHONPATH")]))
+        env.update(self.peers.child_env)      # S3, Logs, CloudWatch as the creator's session reaches them
         try:
             with open(job_dir / "tuner.log", "ab") as log:
                 proc = subprocess.Popen(
