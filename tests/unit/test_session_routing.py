@@ -122,3 +122,31 @@ def test_activate_serves_sessions_made_elsewhere(home):
         assert len(botocore.handlers.BUILTIN_HANDLERS) == before
         s.activate()
     assert len(botocore.handlers.BUILTIN_HANDLERS) == before  # close() deactivates
+
+
+def test_job_processes_learn_the_session_of_their_creator(tmp_path, monkeypatch):
+    """A detached job process reaches S3 the way the session that started it does: nothing
+    to pass on for local (nor for in-process moto, which no other process can reach); the
+    emulator's URL and routes for LocalStack, rebuilt by ``Session.for_job_process``."""
+    import json
+
+    from aws_ml.session import JOB_SESSION_ENV
+
+    with Session(backend="local", home=tmp_path) as s:
+        assert s.child_env() == {}
+    with Session(backend="moto", home=tmp_path) as s:
+        assert s.child_env() == {}
+    with Session(backend="localstack", endpoint_url="http://127.0.0.1:4599", home=tmp_path,
+                 services={"athena": "local"}) as s:
+        env = s.child_env()
+        assert json.loads(env[JOB_SESSION_ENV]) == {"backend": "localstack", "services": {"athena": "local"},
+                                                    "endpoint_url": "http://127.0.0.1:4599", "profile": None}
+        assert s.router.backend("sagemaker", s.region).peers.child_env == env
+    monkeypatch.setenv(JOB_SESSION_ENV, env[JOB_SESSION_ENV])
+    with Session.for_job_process(tmp_path, "eu-west-1") as child:
+        assert (child.backend, child.region, child.endpoint_url) == ("localstack", "eu-west-1", "http://127.0.0.1:4599")
+        assert child.backend_for("s3") == "localstack" and child.backend_for("sagemaker") == "local"
+        assert child.client("s3").meta.endpoint_url == "http://127.0.0.1:4599"
+    monkeypatch.delenv(JOB_SESSION_ENV)
+    with Session.for_job_process(tmp_path, "us-east-1") as child:
+        assert child.backend == "local"
