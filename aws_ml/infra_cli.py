@@ -60,6 +60,50 @@ def _parameters(pairs: Optional[list[str]]) -> list[dict]:
     return params
 
 
+def _deleted_buckets(cf, stack_id: str) -> list[str]:
+    """The stack's S3 buckets that its deletion deletes (no ``DeletionPolicy: Retain``)."""
+    body = cf.get_template(StackName=stack_id)["TemplateBody"]
+    resources = (body if isinstance(body, dict) else _read_template(body)).get("Resources", {})
+    return [r["PhysicalResourceId"] for r in cf.describe_stack_resources(StackName=stack_id)["StackResources"]
+            if r["ResourceType"] == "AWS::S3::Bucket" and r.get("PhysicalResourceId")
+            and resources.get(r["LogicalResourceId"], {}).get("DeletionPolicy") not in ("Retain", "RetainExceptOnCreate")]
+
+
+def _read_template(text: str) -> dict:
+    """A template's YAML (or JSON), the ``!Ref``-style tags read as plain values: enough to
+    see each resource's ``DeletionPolicy``."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader, tag_suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_mapping(node, deep=True)
+
+    Loader.add_multi_constructor("!", tagged)
+    return yaml.load(text, Loader=Loader) or {}
+
+
+def _empty_bucket(session, bucket: str) -> int:
+    """Delete every object version and delete marker of ``bucket``; how many."""
+    s3 = session.client("s3")
+    n = 0
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            keys = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            for i in range(0, len(keys), 1000):
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i:i + 1000], "Quiet": True})
+            n += len(keys)
+    except s3.exceptions.NoSuchBucket:
+        return 0
+    return n
+
+
 def _stack(cf, name: str) -> dict | None:
     """The live stack called ``name`` (None if there is none)."""
     try:
@@ -221,7 +265,11 @@ def outputs(stack: str = StackOpt,
 
 @app.command()
 def destroy(stack: str = StackOpt, yes: bool = typer.Option(False, "--yes", "-y", help="do not ask"),
-            poll: float = typer.Option(1.0, "--poll", help="seconds between progress polls")) -> None:
+            poll: float = typer.Option(1.0, "--poll", help="seconds between progress polls"),
+            empty_buckets: bool = typer.Option(
+                False, "--empty-buckets", help="first delete every object version of the stack's buckets that "
+                                               "are not retained (CloudFormation cannot delete a bucket that "
+                                               "holds objects)")) -> None:
     """Delete the stack (resources with DeletionPolicy Retain are kept) and show the progress."""
     with _session() as session:
         cf = session.client("cloudformation")
@@ -229,8 +277,13 @@ def destroy(stack: str = StackOpt, yes: bool = typer.Option(False, "--yes", "-y"
             found = _stack(cf, stack)
             if found is None:
                 _fail(f"Stack with id {stack} does not exist")
+            buckets = _deleted_buckets(cf, found["StackId"]) if empty_buckets else []
             if not yes:
-                typer.confirm(f"Delete stack {stack}?", abort=True)
+                what = f" and empty its bucket(s) {', '.join(buckets)}" if buckets else ""
+                typer.confirm(f"Delete stack {stack}{what}?", abort=True)
+            for bucket in buckets:
+                n = _empty_bucket(session, bucket)
+                out.print(f"emptied s3://{bucket} ({n} object versions deleted)")
             seen = _existing_events(cf, found["StackId"])
             cf.delete_stack(StackName=found["StackId"])
             final = _follow(cf, found["StackId"], seen, poll)

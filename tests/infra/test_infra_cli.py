@@ -112,3 +112,27 @@ def test_bad_parameter_and_failed_stack(run, small, tmp_path):
     result = run("deploy", "--stack", "bad", "--template", str(failing), "--poll", "0.05")
     assert result.exit_code == 1
     assert "CREATE_FAILED" in result.output and "ROLLBACK_COMPLETE" in result.output
+
+
+def test_destroy_empties_the_buckets_it_deletes_when_asked(run, tmp_path):
+    """CloudFormation cannot delete a bucket holding objects (DELETE_FAILED, as on AWS);
+    ``--empty-buckets`` deletes the object versions of the buckets the stack deletes, and
+    leaves the retained data bucket, and its objects, alone."""
+    from aws_ml import Session
+
+    assert run("deploy", "--stack", "core", "--template", CORE, "--poll", "0.05").exit_code == 0
+    out = json.loads(run("outputs", "--stack", "core", "--json").output)
+    with Session(backend="local", home=tmp_path / "home", region="us-east-1") as session:
+        s3 = session.client("s3")
+        for bucket in (out["AthenaResultsBucketName"], out["DataBucketName"]):
+            s3.put_object(Bucket=bucket, Key="results/q1.csv", Body=b"a,b\n1,2\n")
+            s3.put_object(Bucket=bucket, Key="results/q1.csv", Body=b"a,b\n3,4\n")   # two versions if versioned
+        failed = run("destroy", "--stack", "core", "--yes", "--poll", "0.05")
+        assert failed.exit_code == 1 and "DELETE_FAILED" in failed.output
+        done = run("destroy", "--stack", "core", "--yes", "--poll", "0.05", "--empty-buckets")
+        assert done.exit_code == 0, done.output
+        assert f"emptied s3://{out['AthenaResultsBucketName']}" in done.output
+        assert f"emptied s3://{out['DataBucketName']}" not in done.output
+        names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        assert out["AthenaResultsBucketName"] not in names and out["DataBucketName"] in names
+        assert s3.get_object(Bucket=out["DataBucketName"], Key="results/q1.csv")["Body"].read() == b"a,b\n3,4\n"
