@@ -19,7 +19,6 @@ validation channel when there is one), not on a ``DataSplitConfig.ValidationFrac
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -30,12 +29,12 @@ from pathlib import Path
 from local_backends.core.base import operation
 from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse, ResourceNotFound,
                                         ValidationException)
-from local_backends.core.processes import process_alive, process_token
-from local_backends.core.state import SqliteStore
+from local_backends.core.processes import process_token
 from local_backends.core.times import utc_datetime as _dt
 from local_backends.sagemaker.listing import filter_jobs, paginate
 
 from .automl_runner import DEFAULT_OBJECTIVE, METRICS, MINIMIZE
+from .job_store import JobStore
 
 
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
@@ -98,117 +97,26 @@ def _not_found(name: str) -> ResourceNotFound:
     return ResourceNotFound(f"Could not find AutoML job with name {name}.")
 
 
-class AutoMLStore:
+class AutoMLStore(JobStore):
     """AutoML jobs and their candidates, in ``<home>/sagemaker/automl.sqlite3``."""
 
-    def __init__(self, home: Path) -> None:
-        self.root = Path(home) / "sagemaker"
-        self.db = SqliteStore(self.root / "automl.sqlite3", SCHEMA)
-
-    def job_dir(self, region: str, name: str) -> Path:
-        return self.root / "automl-jobs" / region / name
+    FILE, SCHEMA, TABLE, JOBS_DIR, PROCESS = "automl.sqlite3", SCHEMA, "automl_jobs", "automl-jobs", "AutoML"
+    JSON_COLUMNS = ("request", "resolved")
+    STATUS_FIELDS = ("status", "secondary")
+    CHILD_TABLE, CHILD_JOB, CHILD_JSON = "automl_candidates", "job", ("params", "metrics", "containers")
 
     def insert(self, account: str, region: str, name: str, arn: str, request: dict) -> bool:
-        now = time.time()
-        with self.db.transaction() as db:
-            if db.execute("SELECT 1 FROM automl_jobs WHERE account=? AND region=? AND name=?",
-                          (account, region, name)).fetchone():
-                return False
-            db.execute("INSERT INTO automl_jobs (account, region, name, arn, request, status, secondary,"
-                       " creation_time, last_modified) VALUES (?,?,?,?,?,?,?,?,?)",
-                       (account, region, name, arn, json.dumps(request), "InProgress", "Starting", now, now))
-        return True
-
-    def get(self, account: str, region: str, name: str) -> dict | None:
-        row = self.db.query_one("SELECT * FROM automl_jobs WHERE account=? AND region=? AND name=?",
-                                (account, region, name))
-        if row is not None and row["status"] in ACTIVE and not self._alive(row):
-            row = self._reap(account, region, name) or row
-        if row is None:
-            return None
-        rec = dict(row)
-        rec["request"] = json.loads(rec["request"])
-        rec["resolved"] = json.loads(rec["resolved"]) if rec["resolved"] else None
-        return rec
-
-    def all(self, account: str, region: str) -> list[dict]:
-        names = [r["name"] for r in self.db.query("SELECT name FROM automl_jobs WHERE account=? AND "
-                                                  "region=?", (account, region))]
-        return [r for r in (self.get(account, region, n) for n in names) if r is not None]
-
-    def update(self, account: str, region: str, name: str, **fields) -> None:
-        fields.setdefault("last_modified", time.time())
-        cols = ", ".join(f"{k}=?" for k in fields)
-        values = [json.dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
-        with self.db.transaction() as db:
-            db.execute(f"UPDATE automl_jobs SET {cols} WHERE account=? AND region=? AND name=?",
-                       (*values, account, region, name))
+        return self._insert(account, region, name, arn, request, time.time(), secondary="Starting")
 
     def set_process(self, account: str, region: str, name: str, pid: int | None = None) -> None:
         pid = pid or os.getpid()
         self.update(account, region, name, pid=pid, pid_token=process_token(pid))
 
-    def request_stop(self, account: str, region: str, name: str) -> str | None:
-        with self.db.transaction() as db:
-            row = db.execute("SELECT status FROM automl_jobs WHERE account=? AND region=? AND name=?",
-                             (account, region, name)).fetchone()
-            if row is None:
-                return None
-            if row["status"] == "InProgress":
-                db.execute("UPDATE automl_jobs SET status='Stopping', secondary='Stopping', "
-                           "stop_requested=1, last_modified=? WHERE account=? AND region=? AND name=?",
-                           (time.time(), account, region, name))
-            return row["status"]
-
-    def stop_requested(self, account: str, region: str, name: str) -> bool:
-        row = self.db.query_one("SELECT stop_requested FROM automl_jobs WHERE account=? AND region=? "
-                                "AND name=?", (account, region, name))
-        return bool(row and row["stop_requested"])
-
     def put_candidate(self, account: str, region: str, job: str, seq: int, **fields) -> None:
-        fields = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in fields.items()}
-        fields["last_modified"] = time.time()
-        with self.db.transaction() as db:
-            if db.execute("SELECT 1 FROM automl_candidates WHERE account=? AND region=? AND job=? AND "
-                          "seq=?", (account, region, job, seq)).fetchone():
-                cols = ", ".join(f"{k}=?" for k in fields)
-                db.execute(f"UPDATE automl_candidates SET {cols} WHERE account=? AND region=? AND "
-                           f"job=? AND seq=?", (*fields.values(), account, region, job, seq))
-            else:
-                fields.update(account=account, region=region, job=job, seq=seq)
-                db.execute(f"INSERT INTO automl_candidates ({', '.join(fields)}) VALUES "
-                           f"({','.join('?' * len(fields))})", tuple(fields.values()))
-            db.execute("UPDATE automl_jobs SET last_modified=? WHERE account=? AND region=? AND name=?",
-                       (time.time(), account, region, job))
+        self._put_child(account, region, job, seq, {**fields, "last_modified": time.time()})
 
     def candidates(self, account: str, region: str, job: str) -> list[dict]:
-        out = []
-        for row in self.db.query("SELECT * FROM automl_candidates WHERE account=? AND region=? AND "
-                                 "job=? ORDER BY seq", (account, region, job)):
-            rec = dict(row)
-            for k in ("params", "metrics", "containers"):
-                rec[k] = json.loads(rec[k]) if rec[k] else None
-            out.append(rec)
-        return out
-
-    def _alive(self, row) -> bool:
-        if row["pid"] is None:
-            return time.time() - row["creation_time"] < 60
-        return process_alive(row["pid"], row["pid_token"])
-
-    def _reap(self, account: str, region: str, name: str):
-        now = time.time()
-        with self.db.transaction() as db:
-            row = db.execute("SELECT * FROM automl_jobs WHERE account=? AND region=? AND name=?",
-                             (account, region, name)).fetchone()
-            if row is None or row["status"] not in ACTIVE or self._alive(row):
-                return row
-            db.execute("UPDATE automl_jobs SET status='Failed', secondary='Failed', failure_reason=?, "
-                       "end_time=?, last_modified=? WHERE account=? AND region=? AND name=?",
-                       (f"InternalServerError: the local AutoML process (pid {row['pid']}) ended "
-                        f"without reporting a result", now, now, account, region, name))
-            return db.execute("SELECT * FROM automl_jobs WHERE account=? AND region=? AND name=?",
-                              (account, region, name)).fetchone()
+        return self._children(account, region, job)
 
 
 class AutoMLJobs:

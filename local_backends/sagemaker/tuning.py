@@ -33,12 +33,12 @@ from pathlib import Path
 from local_backends.core.base import operation
 from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse,
                                         ResourceNotFound, ValidationException)
-from local_backends.core.processes import process_alive, process_token
-from local_backends.core.state import SqliteStore
+from local_backends.core.processes import process_token
 from local_backends.core.times import utc_datetime as _dt
 from local_backends.sagemaker.listing import filter_jobs, paginate
 
 from . import container, xgboost_algo
+from .job_store import JobStore
 from .tuning_strategies import RangeError, make_strategy, parse_ranges
 
 
@@ -112,121 +112,21 @@ def _jsonable(value):
 
 
 # ---------------------------------------------------------------------------------------
-class TuningStore:
+class TuningStore(JobStore):
     """Tuning jobs and their trials, in ``<home>/sagemaker/tuning.sqlite3``."""
 
-    def __init__(self, home: Path) -> None:
-        self.root = Path(home) / "sagemaker"
-        self.db = SqliteStore(self.root / "tuning.sqlite3", SCHEMA)
-
-    def job_dir(self, region: str, name: str) -> Path:
-        return self.root / "tuning-jobs" / region / name
+    FILE, SCHEMA, TABLE, JOBS_DIR, PROCESS = "tuning.sqlite3", SCHEMA, "tuning_jobs", "tuning-jobs", "tuner"
+    JSON_COLUMNS = ("request", "completion")
+    CHILD_TABLE, CHILD_JOB, CHILD_JSON = "tuning_trials", "tuning_job", ("tuned",)
 
     def insert(self, account: str, region: str, name: str, arn: str, request: dict, now: float) -> bool:
-        with self.db.transaction() as db:
-            if db.execute("SELECT 1 FROM tuning_jobs WHERE account=? AND region=? AND name=?",
-                          (account, region, name)).fetchone():
-                return False
-            db.execute("INSERT INTO tuning_jobs (account, region, name, arn, request, status, "
-                       "creation_time, last_modified) VALUES (?,?,?,?,?,?,?,?)",
-                       (account, region, name, arn, json.dumps(request), "InProgress", now, now))
-        return True
+        return self._insert(account, region, name, arn, request, now)
 
-    def get(self, account: str, region: str, name: str) -> dict | None:
-        row = self.db.query_one("SELECT * FROM tuning_jobs WHERE account=? AND region=? AND name=?",
-                                (account, region, name))
-        if row is not None and row["status"] in ACTIVE and not self._alive(row):
-            row = self._reap(account, region, name) or row
-        return _record(row)
-
-    def all(self, account: str, region: str) -> list[dict]:
-        names = [r["name"] for r in self.db.query(
-            "SELECT name FROM tuning_jobs WHERE account=? AND region=?", (account, region))]
-        return [rec for rec in (self.get(account, region, n) for n in names) if rec is not None]
-
-    def update(self, account: str, region: str, name: str, **fields) -> None:
-        fields.setdefault("last_modified", time.time())
-        cols = ", ".join(f"{k}=?" for k in fields)
-        values = [json.dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
-        with self.db.transaction() as db:
-            db.execute(f"UPDATE tuning_jobs SET {cols} WHERE account=? AND region=? AND name=?",
-                       (*values, account, region, name))
-
-    def request_stop(self, account: str, region: str, name: str) -> str | None:
-        with self.db.transaction() as db:
-            row = db.execute("SELECT status FROM tuning_jobs WHERE account=? AND region=? AND name=?",
-                             (account, region, name)).fetchone()
-            if row is None:
-                return None
-            if row["status"] == "InProgress":
-                db.execute("UPDATE tuning_jobs SET status='Stopping', stop_requested=1, last_modified=?"
-                           " WHERE account=? AND region=? AND name=?", (time.time(), account, region, name))
-            return row["status"]
-
-    def stop_requested(self, account: str, region: str, name: str) -> bool:
-        row = self.db.query_one("SELECT stop_requested FROM tuning_jobs WHERE account=? AND region=? "
-                                "AND name=?", (account, region, name))
-        return bool(row and row["stop_requested"])
-
-    # -- trials ----------------------------------------------------------------------------
     def put_trial(self, account: str, region: str, tuning_job: str, seq: int, **fields) -> None:
-        fields = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in fields.items()}
-        with self.db.transaction() as db:
-            exists = db.execute("SELECT 1 FROM tuning_trials WHERE account=? AND region=? AND "
-                                "tuning_job=? AND seq=?", (account, region, tuning_job, seq)).fetchone()
-            if exists:
-                cols = ", ".join(f"{k}=?" for k in fields)
-                db.execute(f"UPDATE tuning_trials SET {cols} WHERE account=? AND region=? AND "
-                           f"tuning_job=? AND seq=?", (*fields.values(), account, region, tuning_job, seq))
-            else:
-                fields.update(account=account, region=region, tuning_job=tuning_job, seq=seq)
-                cols = ", ".join(fields)
-                db.execute(f"INSERT INTO tuning_trials ({cols}) VALUES ({','.join('?' * len(fields))})",
-                           tuple(fields.values()))
-        with self.db.transaction() as db:
-            db.execute("UPDATE tuning_jobs SET last_modified=? WHERE account=? AND region=? AND name=?",
-                       (time.time(), account, region, tuning_job))
+        self._put_child(account, region, tuning_job, seq, fields)
 
     def trials(self, account: str, region: str, tuning_job: str) -> list[dict]:
-        rows = self.db.query("SELECT * FROM tuning_trials WHERE account=? AND region=? AND tuning_job=? "
-                             "ORDER BY seq", (account, region, tuning_job))
-        out = []
-        for row in rows:
-            rec = dict(row)
-            rec["tuned"] = json.loads(rec["tuned"])
-            out.append(rec)
-        return out
-
-    # -- liveness --------------------------------------------------------------------------
-    def _alive(self, row) -> bool:
-        if row["pid"] is None:
-            return time.time() - row["creation_time"] < 60
-        return process_alive(row["pid"], row["pid_token"])
-
-    def _reap(self, account: str, region: str, name: str):
-        now = time.time()
-        with self.db.transaction() as db:
-            row = db.execute("SELECT * FROM tuning_jobs WHERE account=? AND region=? AND name=?",
-                             (account, region, name)).fetchone()
-            if row is None or row["status"] not in ACTIVE or self._alive(row):
-                return row
-            reason = (f"InternalServerError: the local tuner process (pid {row['pid']}) ended without "
-                      f"reporting a result" if row["pid"] else
-                      "InternalServerError: the local tuner process never started")
-            db.execute("UPDATE tuning_jobs SET status='Failed', failure_reason=?, end_time=?, "
-                       "last_modified=? WHERE account=? AND region=? AND name=?",
-                       (reason, now, now, account, region, name))
-            return db.execute("SELECT * FROM tuning_jobs WHERE account=? AND region=? AND name=?",
-                              (account, region, name)).fetchone()
-
-
-def _record(row) -> dict | None:
-    if row is None:
-        return None
-    rec = dict(row)
-    rec["request"] = json.loads(rec["request"])
-    rec["completion"] = json.loads(rec["completion"]) if rec["completion"] else None
-    return rec
+        return self._children(account, region, tuning_job)
 
 
 # ---------------------------------------------------------------------------------------
