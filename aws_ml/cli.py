@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from .cli_output import Output
 
 from . import __version__
 from .session import Session, default_home
@@ -68,12 +69,6 @@ _mount_label_and_dashboard_commands()
 
 out = Console()
 err = Console(stderr=True)
-
-
-class Output(str, Enum):
-    json = "json"
-    table = "table"
-    text = "text"
 
 
 def _current_context():

@@ -13,7 +13,6 @@ A bad pipeline file is one line on stderr and exit code 2, before any work.
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,16 +20,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_output import Output
+
 app = typer.Typer(help="The whole pipeline in one command: run a pipeline file, cached and resumable.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 out = Console()
 err = Console(stderr=True)
-
-
-class Output(str, Enum):
-    json = "json"
-    table = "table"
-    text = "text"
 
 
 def _main_state():
