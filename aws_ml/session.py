@@ -28,6 +28,19 @@ DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 _LOADER = botocore.loaders.create_loader()
 JOB_SESSION_ENV = "AWS_ML_JOB_SESSION"
 """How a job process learns the session of its creator (a JSON description)."""
+
+
+def job_session_spec() -> dict | None:
+    """This job process's creator's session, as :meth:`Session.child_env` described it
+    (``None``: a local session)."""
+    return json.loads(os.environ.get(JOB_SESSION_ENV) or "null") or None
+
+
+def job_routes() -> Routes:
+    """Which backend serves each service in this job process (all local when the process
+    was started by a local session)."""
+    spec = job_session_spec()
+    return Routes(spec["backend"], spec.get("services") or None) if spec else Routes("local", None)
 LOCAL_ACCOUNT_ID = "123456789012"
 
 
@@ -128,7 +141,7 @@ class Session:
     def for_job_process(cls, home: str | Path, region: str) -> "Session":
         """The session of a backend's detached job process: the one its creator described
         in ``AWS_ML_JOB_SESSION`` (see :meth:`child_env`), else a local session."""
-        spec = json.loads(os.environ.get(JOB_SESSION_ENV) or "null")
+        spec = job_session_spec()
         if not spec:
             return cls(backend="local", home=home, region=region)
         return cls(backend=spec["backend"], services=spec.get("services") or None, home=home, region=region,

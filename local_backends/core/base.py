@@ -125,17 +125,13 @@ class Peers:
         services are reached as the session that started the process described them
         (``AWS_ML_JOB_SESSION``, e.g. S3 on LocalStack), else every service is local; clients
         are those of such a Session on the same root."""
-        import json
-        import os
+        from aws_ml.session import JOB_SESSION_ENV, job_routes
 
-        from aws_ml.routing import Routes
-
-        spec = json.loads(os.environ.get("AWS_ML_JOB_SESSION") or "null")
-        routes = Routes(spec["backend"], spec.get("services") or None) if spec else None
+        routes = job_routes()
         sessions: list = []
 
         def local(service: str) -> "Backend | None":
-            if routes is not None and routes.backend_for(service) != "local":
+            if routes.backend_for(service) != "local":
                 return None
             from local_backends import backend_class
             return get_backend(backend_class(service), home, region, account_id)
@@ -145,7 +141,9 @@ class Peers:
                 from aws_ml.session import Session  # the facade's Session: real boto3 clients
                 sessions.append(Session.for_job_process(home, region))
             return sessions[0].router.client(service, region)
-        return cls(client, local, child_env={"AWS_ML_JOB_SESSION": json.dumps(spec)} if spec else None)
+        import os                                # the job's own jobs inherit the description
+        return cls(client, local, child_env={JOB_SESSION_ENV: os.environ[JOB_SESSION_ENV]}
+                   if os.environ.get(JOB_SESSION_ENV) else None)
 
 
 _instances: dict[tuple, Backend] = {}

@@ -21,16 +21,6 @@ from .training_runner import JobHooks, TrainingResult, run_training
 from .training_store import TrainingStore, end_transitions, process_token
 
 
-def _s3_is_local() -> bool:
-    """Whether the job's S3 is the local backend's (not an emulator's, nor AWS's)."""
-    import json
-
-    from aws_ml.routing import Routes
-
-    spec = json.loads(os.environ.get("AWS_ML_JOB_SESSION") or "null")
-    return not spec or Routes(spec["backend"], spec.get("services") or None).backend_for("s3") == "local"
-
-
 class _SessionClients:
     """The job's clients, built in a background thread while the channels download.
 
@@ -41,8 +31,10 @@ class _SessionClients:
     def __init__(self, home: Path, region: str, account: str) -> None:
         from local_backends import backend_class
 
+        from aws_ml.session import job_routes
+
         local_s3 = None
-        if _s3_is_local():
+        if job_routes().backend_for("s3") == "local":      # not LocalStack's or a moto server's
             try:
                 local_s3 = backend_class("s3")(home, region, account)
             except ImportError:
