@@ -92,3 +92,16 @@ def test_unknown_columns_fail_before_any_work(tmp_path, home, change, message):
         assert str(info.value).startswith(f"{path.resolve()}: {message}"), str(info.value)
         assert session.client("s3").list_buckets()["Buckets"] == []      # nothing created
     assert not (home / "pipelines").exists()                             # no state written
+
+
+def test_job_names_are_valid_sagemaker_names_for_any_pipeline_name():
+    """A pipeline may be named with '_'; SageMaker job names take letters, digits and '-'."""
+    import re
+
+    from aws_ml.pipeline.sections.common import job_name
+
+    name = job_name("fraud_detection_v2", "train", {"a": 1}, width=40)
+    assert name.startswith("fraud-detection-v2-train-") and re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", name)
+    assert name == job_name("fraud_detection_v2", "train", {"a": 1}, width=40)     # stable: found again on a re-run
+    assert name != job_name("fraud_detection_v2", "train", {"a": 2}, width=40)
+    assert len(job_name("x" * 80, "rand", {}, width=14, digits=8)) <= 32            # a tuning job's limit

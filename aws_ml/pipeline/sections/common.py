@@ -1,7 +1,10 @@
-"""Helpers the section steps share: the sources, their fingerprints, the problem's fields."""
+"""Helpers the section steps share: the sources, their fingerprints, the problem's fields,
+the names of the jobs the steps start."""
 from __future__ import annotations
 
-from ..cache import file_digest
+import re
+
+from ..cache import digest, file_digest
 from ..spec import PipelineSpec, source_location
 from ..steps import StepContext
 
@@ -51,3 +54,12 @@ def _positive(config: dict):
     return config["positive_class"] if config.get("positive_class") is not None else 1
 
 
+
+
+def job_name(pipeline: str, kind: str, config, width: int = 30, digits: int = 10) -> str:
+    """A SageMaker job name (``[a-zA-Z0-9-]``) from the pipeline's name (``_`` and the
+    like become ``-``; at most ``width`` characters of it), ``kind`` and the digest of
+    ``config``: the same configuration names the same job, so a re-run, or a run resumed
+    after a kill, finds the job instead of starting a second one."""
+    base = re.sub(r"[^A-Za-z0-9-]+", "-", pipeline)[:width].strip("-") or "pipeline"
+    return f"{base}-{kind}-{digest(config)[:digits]}"

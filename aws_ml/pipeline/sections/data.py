@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import importlib.util
-import re
 from dataclasses import asdict
 
-from ..cache import digest
 from ..spec import LABELING_ID_COLUMN, PipelineSpec, source_location
 from ..steps import STEPS, StepContext
 from .common import _fingerprints, load_sources
+from .common import job_name as make_job_name
 
 
 def _data_config(spec: PipelineSpec, ctx: StepContext) -> dict:
@@ -77,14 +76,6 @@ def _no_labeling() -> dict:
     return {"configured": False, **{k: None for k in keys}}
 
 
-def labeling_job_name(pipeline: str, config: dict, kind: str = "label") -> str:
-    """A Ground Truth job name (``[a-zA-Z0-9-]``, at most 63 characters) derived from the
-    pipeline's name and the digest of ``config``: the same configuration names the same
-    job, so a re-run or a resumed run finds it instead of creating a second one."""
-    base = re.sub(r"[^A-Za-z0-9-]+", "-", pipeline)[:30].strip("-") or "pipeline"
-    return f"{base}-{kind}-{digest(config)[:10]}"
-
-
 def _label(ctx: StepContext, config: dict, table):
     """The labelling of section 2: returns the curated table (labels in the target, the
     truth column removed), the ``labeling`` outputs and the columns it added."""
@@ -114,26 +105,24 @@ def _label(ctx: StepContext, config: dict, table):
     size = len(todo) if lab["budget"] is None else min(lab["budget"], len(todo))
     rng = np.random.default_rng(sim["seed"] if sim else 0)
     chosen = np.sort(rng.choice(todo, size=size, replace=False)) if size else np.array([], dtype=int)
-    out = {"configured": True, "task": lab["task"], "categories": list(lab["labels"]),
+    out = {**_no_labeling(), "configured": True, "task": lab["task"], "categories": list(lab["labels"]),
            "workers": (f"{sim['count']} simulated workers, each right {sim['accuracy']:.0%} of the time "
                        f"(seed {sim['seed']})" if sim else
                        f"the private work team {lab['workteam_arn'] or '(default local team)'}"),
            "items_sent": int(size), "id_column": id_column, "text_column": text_column, "truth_column": truth,
-           "workers_spec": workers_spec, "workteam_arn": lab["workteam_arn"], "role_arn": lab["role_arn"],
-           "job_name": None, "job_arn": None, "label_counters": None, "mean_confidence": None,
-           "agreement_with_truth": None, "output_manifest": None, "labels_uri": None, "reused_job": None}
+           "workers_spec": workers_spec, "workteam_arn": lab["workteam_arn"], "role_arn": lab["role_arn"]}
     if size:
-        job_name = labeling_job_name(ctx.spec.name, config)
+        job_name = make_job_name(ctx.spec.name, "label", config)
         ctx.log(f"labelling job {job_name}: {size:,} items")
         send = table.iloc[chosen][[id_column, text_column] + ([truth] if truth else [])].reset_index(drop=True)
         result = label_pool(ctx.session, send, text_column=text_column, categories=lab["labels"],
                             job_name=job_name, bucket=ctx.bucket, prefix=ctx.key("labeling"),
                             workers=workers_spec, workteam_arn=lab["workteam_arn"], role_arn=lab["role_arn"],
                             label_column=target, progress=False)
-        labels = result.df[target]
         if numeric_target:
-            labels = pd.to_numeric(labels)
-        if not numeric_target:
+            labels = pd.to_numeric(result.df[target])
+        else:
+            labels = result.df[target]
             table[target] = table[target].astype(object)
         table.loc[table.index[chosen], target] = labels.to_numpy()
         if numeric_target:

@@ -5,10 +5,9 @@ from dataclasses import asdict
 import io
 import time
 
-from ..cache import digest
 from ..spec import PipelineSpec
 from ..steps import STEPS, StepContext
-from .common import _problem_dict
+from .common import _problem_dict, job_name
 
 
 def _training_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
@@ -28,7 +27,7 @@ def training_step(ctx: StepContext, config: dict) -> dict:
     from aws_ml import training
 
     f = ctx.inputs["features"]
-    base = f"{ctx.spec.name[:40]}-train-{digest([config, channels_fingerprint(ctx, f)])[:10]}"
+    base = job_name(ctx.spec.name, "train", [config, channels_fingerprint(ctx, f)], width=40)
     job, name, existing = None, base, None
     for attempt in range(1, 21):
         name = base if attempt == 1 else f"{base}-r{attempt}"

@@ -24,7 +24,7 @@ from .. import correction
 from ..cache import digest
 from ..spec import PipelineSpec
 from ..steps import STEPS, StepContext
-from .common import _problem_dict
+from .common import _problem_dict, job_name
 from .training import _channels_prefix, _objective_defaults, channels_fingerprint
 
 
@@ -135,7 +135,8 @@ class _Loop:
         config, f = self.config, self.f
         if config["strategy"] == "automl":
             return self.automl(iteration)
-        name = f"{self.ctx.spec.name[:14]}-{config['strategy'][:4]}-{digest([config, self.fingerprint, iteration])[:8]}"
+        name = job_name(self.ctx.spec.name, config["strategy"][:4], [config, self.fingerprint, iteration],
+                        width=14, digits=8)
         objective = "validation:rmse" if self.regression else "validation:auc"
         ranges = {k: (tuple(v) if len(v) in (2, 3) and all(isinstance(x, (int, float)) for x in v[:2])
                       and (len(v) == 2 or isinstance(v[2], str)) else list(v))
@@ -193,7 +194,7 @@ class _Loop:
         if rid and rid in table.columns and rid in test_raw.columns:
             table = table[~table[rid].isin(test_raw[rid])]      # never train on the test rows
         drop = [c for c in [*self.config["id_columns"], rid] if c and c in table.columns]
-        name = f"{self.ctx.spec.name[:14]}-auto-{digest([self.config, self.fingerprint, iteration])[:8]}"
+        name = job_name(self.ctx.spec.name, "auto", [self.config, self.fingerprint, iteration], width=14, digits=8)
         self.ctx.ensure_bucket()
         result = training.automl(self.ctx.session, table.drop(columns=drop), f["target"],
                                  max_candidates=self.config["max_jobs"], job_name=name,
@@ -232,7 +233,7 @@ class _Loop:
         truth = lab.get("truth_column")
         if truth and truth in self.pool.columns:
             items[truth] = self.pool.set_index(id_col).loc[items[id_col], truth].to_numpy()
-        job = f"{ctx.spec.name[:20]}-relabel-{digest([config, self.fingerprint, iteration, items[id_col].tolist()])[:8]}"
+        job = job_name(ctx.spec.name, "relabel", [config, self.fingerprint, iteration, items[id_col].tolist()])
         ctx.log(f"iteration {iteration}: labelling job {job} ({len(items)} uncertain items)")
         # one job per batch, found again by a re-run (or after a kill) instead of created twice
         result = labeling.label_pool(
@@ -257,7 +258,7 @@ class _Loop:
             ctx.put(f"{prefix}/validation/validation.csv", ctx.get_bytes(f["artifacts"]["validation"]), "text/csv")
         ctx.put_table(f"tuning/relabel-{iteration}/pool.parquet", self.pool)
         hps = dict(scorer["hyperparameters"])
-        name = f"{ctx.spec.name[:24]}-retrain-{digest([job, hps])[:8]}"
+        name = job_name(ctx.spec.name, "retrain", [job, hps], width=24, digits=8)
         trained = training.train(ctx.session, data=ctx.uri(prefix) + "/", target=target, algorithm="xgboost",
                                  hyperparameters={k: v for k, v in hps.items() if not k.startswith("_")},
                                  output_path=ctx.uri("tuning/output"), job_name=name, progress=False,
