@@ -70,7 +70,10 @@ class _Loop:
         self.relabelled = None          # rows labelled by "relabel" iterations (raw columns)
         self.trials: list[dict] = []
         self.first_tuning: dict | None = None
-        self.trained_model: dict | None = None
+        # the model of section 5, scored like every candidate
+        self.trained_model = self.evaluate({
+            "kind": "xgboost", "action": "train", "job": self.trained["job_name"],
+            "model_data": self.trained["model_data"], "hyperparameters": self.trained["hyperparameters"]})
 
     # -- scoring ------------------------------------------------------------------------
     def _kw(self, p):
@@ -280,10 +283,7 @@ def tuning_step(ctx: StepContext, config: dict) -> dict:
     """Tuning, then the corrective loop while the model misses the threshold (see the module)."""
     loop = _Loop(ctx, config)
     metric, threshold = config["metric"], config["threshold"]
-    trained = {"kind": "xgboost", "action": "train", "job": loop.trained["job_name"],
-               "model_data": loop.trained["model_data"], "hyperparameters": loop.trained["hyperparameters"]}
-    loop.trained_model = loop.evaluate(trained)
-    best = trained
+    best = trained = loop.trained_model
     iterations: list[dict] = []
     tried: list[str] = []
     no_gain: set[str] = set()
