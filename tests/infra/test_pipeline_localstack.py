@@ -42,3 +42,50 @@ def test_the_eight_sections_run_on_localstack(localstack_server, tmp_path):
         finally:
             for e in session.client("sagemaker").list_endpoints()["Endpoints"]:
                 serving.delete(session, e["EndpointName"])
+
+
+def test_labelling_feeds_a_comprehend_classifier_on_localstack(localstack_server, tmp_path):
+    """Ground Truth and Comprehend (served locally: LocalStack's free edition has neither)
+    read their manifests from and write their outputs to LocalStack's S3, including from the
+    detached classifier-training process."""
+    import time
+
+    from aws_ml import datasets
+    from aws_ml.labeling import label_dataframe
+
+    reviews = datasets.load("reviews/imdb_sentences").sample(120, random_state=5).reset_index(drop=True)
+    with Session(backend="localstack", endpoint_url=localstack_server.endpoint_url, home=tmp_path / "home",
+                 region="us-east-1") as session:
+        assert session.backend_for("s3") == "localstack"
+        assert session.backend_for("comprehend") == "local" and session.backend_for("sagemaker") == "local"
+        result = label_dataframe(session, reviews, text_column="text", categories=["NEGATIVE", "POSITIVE"],
+                                 job_name="ls-reviews", bucket="ls-labels",
+                                 workers="simulated:count=3,accuracy=0.8,truth=sentiment,seed=2", progress=False)
+        assert result.status == "Completed"
+        s3 = session.client("s3")
+        assert s3.meta.endpoint_url == localstack_server.endpoint_url
+        manifest = s3.get_object(Bucket="ls-labels", Key=result.output_manifest_uri.split("/", 3)[3])
+        lines = manifest["Body"].read().decode().splitlines()
+        assert len(lines) == 120
+        comprehend = session.client("comprehend")
+        arn = comprehend.create_document_classifier(
+            DocumentClassifierName="ls-from-ground-truth", LanguageCode="en",
+            DataAccessRoleArn="arn:aws:iam::000000000000:role/comprehend-data-access",
+            InputDataConfig={"DataFormat": "AUGMENTED_MANIFEST", "AugmentedManifests": [
+                {"S3Uri": result.output_manifest_uri, "AttributeNames": [result.job_name]}]},
+            OutputDataConfig={"S3Uri": "s3://ls-labels/comprehend/"})["DocumentClassifierArn"]
+        deadline = time.monotonic() + 120
+        while True:
+            props = comprehend.describe_document_classifier(
+                DocumentClassifierArn=arn)["DocumentClassifierProperties"]
+            if props["Status"] in ("TRAINED", "IN_ERROR") or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert props["Status"] == "TRAINED", props.get("Message")
+        meta = props["ClassifierMetadata"]
+        assert meta["NumberOfTrainedDocuments"] + meta["NumberOfTestDocuments"] == 120
+        # it serves: a real endpoint classifies a review read back from LocalStack's S3
+        endpoint = comprehend.create_endpoint(EndpointName="ls-reviews", ModelArn=arn,
+                                              DesiredInferenceUnits=1)["EndpointArn"]
+        answer = comprehend.classify_document(Text=reviews.text[0], EndpointArn=endpoint)
+        assert {c["Name"] for c in answer["Classes"]} == {"NEGATIVE", "POSITIVE"}
