@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .cli_output import Output
+from .cli_output import Output, rows_table
 
 from . import __version__
 from .session import Session, default_home
@@ -184,12 +184,8 @@ def backend_info(services: list[str] = typer.Argument(None, help="services to sh
                 local = f"not importable: {exc}"
         rows.append({"service": name, "backend": backend, "local backend": local})
     session.close()
-    table = Table(title=f"backend {session.backend}, region {session.region}")
-    for col in ("service", "backend", "local backend"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*r.values())
-    emit(rows, table)
+    emit(rows, rows_table(rows, f"backend {session.backend}, region {session.region}",
+                          ("service", "backend", "local backend")))
 
 
 @app.command()

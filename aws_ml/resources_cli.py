@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .cli_output import rows_table
+
 endpoints_app = typer.Typer(help="SageMaker endpoints: list, invoke, url, logs.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Training, tuning, AutoML and labelling jobs: list, describe, logs, stop.",
                        no_args_is_help=True)
@@ -67,12 +69,7 @@ def endpoints_list() -> None:
                     url = serving.endpoint_url(session, e["EndpointName"])
                 rows.append({"name": e["EndpointName"], "status": e["EndpointStatus"],
                              "created": str(e["CreationTime"]), "url": url})
-    table = Table(title="endpoints")
-    for col in ("name", "status", "created", "url"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*r.values())
-    _emit(rows, table)
+    _emit(rows, rows_table(rows, "endpoints", ("name", "status", "created", "url")))
 
 
 @endpoints_app.command("invoke")
@@ -120,12 +117,7 @@ def jobs_list(kind: str = typer.Argument("training", help="training | tuning | a
         sm = session.client("sagemaker")
         rows = [{"name": j[name_key], "status": j[status_key], "created": str(j.get("CreationTime", ""))}
                 for page in sm.get_paginator(op).paginate() for j in page[key]]
-    table = Table(title=f"{kind} jobs")
-    for col in ("name", "status", "created"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*r.values())
-    _emit(rows, table)
+    _emit(rows, rows_table(rows, f"{kind} jobs", ("name", "status", "created")))
 
 
 @jobs_app.command("describe")
