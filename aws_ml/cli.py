@@ -177,7 +177,8 @@ def backend_info(services: list[str] = typer.Argument(None, help="services to sh
         if backend == "local":
             try:
                 cls = local_backends.backend_class(name)
-                local = f"{len(cls.implemented_operations())} operations"
+                n = len(cls.implemented_operations())
+                local = f"{n} operation{'' if n == 1 else 's'}"
             except local_backends.NotImplementedByBackend:
                 local = "no local backend: every call fails, naming the operation"
             except (ImportError, AttributeError) as exc:  # shown to the user, not swallowed

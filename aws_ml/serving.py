@@ -6,6 +6,8 @@
 >>> session.client("sagemaker-runtime").invoke_endpoint(
 ...     EndpointName=name, Body=b"1,2,3", ContentType="text/csv")         # doctest: +SKIP
 >>> serving.endpoint_url(session, name)        # curl -d 1,2,3 <url>/invocations  # doctest: +SKIP
+>>> name = serving.deploy_model(session, training_result)   # a job, tuning/AutoML result  # doctest: +SKIP
+>>> serving.predict(session, name, X_test)                  # a DataFrame in, an array out  # doctest: +SKIP
 
 On ``local`` the endpoint is a real model-server process per variant instance. On
 ``moto``, moto records the model, endpoint config and endpoint (its control plane) and
@@ -14,6 +16,7 @@ local backend by the session, so predictions are the local ones. On ``aws`` it i
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -73,6 +76,139 @@ def deploy(session, model_data_url: str, *, name: str | None = None, image: str 
     if wait:
         wait_in_service(session, name, timeout=timeout)
     return name
+
+
+def model_source(session, model) -> dict[str, Any]:
+    """Where a trained model is and how it is served: ``{"model_data_url", "image",
+    "environment"}``.
+
+    ``model`` is a ``model.tar.gz`` URI (``s3://``), a training job name, an
+    :class:`aws_ml.training.TrainingResult` or :class:`~aws_ml.training.TuningResult` (its best
+    training job), or an :class:`~aws_ml.training.AutoMLResult` (its best candidate's inference
+    container) or an AutoML candidate as ``ListCandidatesForAutoMLJob`` returns it. A script-mode
+    training job is served with its script as the entry point (``SAGEMAKER_PROGRAM``,
+    ``SAGEMAKER_SUBMIT_DIRECTORY``), as the SageMaker SDK's ``estimator.deploy()`` does.
+    """
+    if isinstance(model, str) and model.startswith(("s3://", "file://", "/")):
+        return {"model_data_url": model, "image": None, "environment": {}}
+    container = getattr(model, "inference_container", None)
+    if container is None and isinstance(model, dict):
+        containers = model.get("InferenceContainers") or []
+        container = containers[0] if containers else None
+    if container is not None:           # an AutoML candidate
+        return {"model_data_url": container["ModelDataUrl"], "image": container.get("Image"),
+                "environment": dict(container.get("Environment") or {})}
+    if getattr(model, "best_training_job", None):      # a tuning job: its best training job
+        model = model.best_training_job
+    elif getattr(model, "job_name", None) and hasattr(model, "model_data"):
+        model = model.job_name                            # a training job's result
+    if not isinstance(model, str):
+        raise TypeError(f"model must be an s3:// URI, a training job name or a training, tuning "
+                        f"or AutoML result; got {type(model).__name__}")
+    job = session.client("sagemaker").describe_training_job(TrainingJobName=model)
+    if job["TrainingJobStatus"] != "Completed":
+        raise ValueError(f"training job {model} is {job['TrainingJobStatus']}"
+                         f"{': ' + job['FailureReason'] if job.get('FailureReason') else ''}; "
+                         f"only a completed job has a model to deploy")
+    hps = job.get("HyperParameters") or {}
+    environment = {}
+    for hp, var in (("sagemaker_program", "SAGEMAKER_PROGRAM"),
+                    ("sagemaker_submit_directory", "SAGEMAKER_SUBMIT_DIRECTORY")):
+        if hp in hps:
+            environment[var] = _hyperparameter(hps[hp])
+    return {"model_data_url": job["ModelArtifacts"]["S3ModelArtifacts"],
+            "image": job.get("AlgorithmSpecification", {}).get("TrainingImage"),
+            "environment": environment}
+
+
+def _hyperparameter(value: str) -> str:
+    """A script-mode hyperparameter's value (the SDK stores them JSON-encoded)."""
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return value
+    return decoded if isinstance(decoded, str) else value
+
+
+def deploy_model(session, model, **kwargs) -> str:
+    """:func:`deploy` a trained model given as :func:`model_source` accepts it (a training
+    job, a tuning or AutoML result, an AutoML candidate or a ``model.tar.gz``); keyword
+    arguments go to :func:`deploy` (``image`` and ``environment`` default to the model's)."""
+    src = model_source(session, model)
+    environment = {**src["environment"], **(kwargs.pop("environment", None) or {})}
+    image = kwargs.pop("image", None) or src["image"]
+    return deploy(session, src["model_data_url"], image=image, environment=environment or None,
+                  **kwargs)
+
+
+def predict(session, name: str, frame, *, content_type: str = "text/csv",
+            accept: str = "application/json", batch_rows: int = 500,
+            target_variant: str | None = None):
+    """Score the rows of a DataFrame (or 2-D array) on the endpoint ``name`` through
+    ``invoke_endpoint``, ``batch_rows`` rows a request (CSV without header, or JSON rows).
+
+    :returns: a numpy array with one prediction (or one row of predictions) per input row;
+        the built-in XGBoost's ``{"predictions": [{"score": ...}]}`` gives the scores.
+    :raises botocore.exceptions.ClientError: ``ModelError`` with the model's message.
+    """
+    import numpy as np
+    import pandas as pd
+
+    data = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(np.asarray(frame))
+    if data.ndim != 2 or data.shape[1] == 0:
+        raise ValueError(f"predict needs rows of features; got shape {data.shape}")
+    runtime = session.client("sagemaker-runtime")
+    media = content_type.split(";")[0].strip().lower()
+    if media not in ("text/csv", "application/json"):
+        raise ValueError(f"content_type must be text/csv or application/json; got {content_type!r}")
+    out: list = []
+    for start in range(0, len(data), max(1, batch_rows)):
+        chunk = data.iloc[start:start + batch_rows]
+        if media == "text/csv":
+            body = chunk.to_csv(header=False, index=False, lineterminator="\n").encode()
+        else:
+            body = json.dumps(chunk.to_numpy().tolist()).encode()
+        request = {"EndpointName": name, "Body": body, "ContentType": content_type, "Accept": accept}
+        if target_variant:
+            request["TargetVariant"] = target_variant
+        resp = runtime.invoke_endpoint(**request)
+        values = _decode_predictions(resp["Body"].read(), resp.get("ContentType") or accept, len(chunk))
+        if len(values) != len(chunk):
+            raise ValueError(f"endpoint {name} answered {len(values)} predictions for "
+                             f"{len(chunk)} rows")
+        out.extend(values)
+    return np.asarray(out)
+
+
+def _decode_predictions(body: bytes, content_type: str, n_rows: int) -> list:
+    media = content_type.split(";")[0].strip().lower()
+    text = body.decode("utf-8")
+    if media == "application/json":
+        obj = json.loads(text)
+        if isinstance(obj, dict):
+            obj = obj.get("predictions", obj.get("instances", obj))
+        if isinstance(obj, list) and obj and isinstance(obj[0], dict):
+            key = "score" if "score" in obj[0] else ("predicted_label" if "predicted_label" in obj[0]
+                                                     else next(iter(obj[0])))
+            obj = [row[key] for row in obj]
+        if not isinstance(obj, list):
+            raise ValueError(f"cannot read predictions from the endpoint's JSON answer {text[:200]!r}")
+        return obj
+    if media == "text/csv":
+        rows = [line.split(",") for line in text.splitlines() if line.strip()]
+        if len(rows) == 1 and n_rows > 1 and len(rows[0]) == n_rows:   # one line of scores
+            rows = [[v] for v in rows[0]]
+        return [_number(r[0]) if len(r) == 1 else [_number(v) for v in r] for r in rows]
+    raise ValueError(f"cannot read predictions of content type {content_type!r}: ask for "
+                     f"application/json or text/csv")
+
+
+def _number(value: str):
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 def wait_in_service(session, name: str, timeout: float = 300.0, delay: float = 0.1) -> dict:

@@ -5,7 +5,9 @@ Fit the pipeline once on the training set and apply the same fitted object at in
 hour, and cyclical sin/cos), categories one-hot encoded, numbers imputed and scaled,
 ratios and products of column pairs, then feature selection by mutual information or by
 a model's importances. Text columns become TF-IDF weights reduced to a few dense
-components (latent semantic analysis).
+components (latent semantic analysis). Scaling is standardisation (zero mean, unit
+variance) or normalisation (min-max to [0, 1]); :func:`correlation_analysis` and
+:class:`CorrelationFilter` find and drop near-duplicate (highly correlated) features.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from sklearn.feature_selection import SelectFromModel, SelectKBest, mutual_info_
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OneHotEncoder, OrdinalEncoder,
+                                   StandardScaler)
 
 _PERIODS = {"month": 12, "dow": 7, "hour": 24, "day": 31}
 
@@ -151,6 +154,60 @@ class TextComponents(BaseEstimator, TransformerMixin):
         return np.asarray(self.feature_names_out_, dtype=object)
 
 
+def correlation_analysis(X, y=None, threshold: float = 0.9) -> dict:
+    """Pearson correlations of the numeric columns of ``X``: ``matrix`` (absolute values,
+    a DataFrame), ``pairs`` (a DataFrame ``a``, ``b``, ``r`` of the pairs whose absolute
+    correlation exceeds ``threshold``, strongest first, ``r`` signed) and, with a numeric
+    target ``y``, ``target`` (each column's absolute correlation with it, strongest first).
+    A constant column correlates with nothing (0)."""
+    frame = pd.DataFrame(X).select_dtypes("number").astype("float64")
+    signed = frame.corr().fillna(0.0)
+    matrix = signed.abs()
+    cols = list(matrix.columns)
+    pairs = [(a, b, float(signed.loc[a, b])) for i, a in enumerate(cols) for b in cols[i + 1:]
+             if matrix.loc[a, b] > threshold]
+    pairs.sort(key=lambda p: -abs(p[2]))
+    out = {"matrix": matrix, "pairs": pd.DataFrame(pairs, columns=["a", "b", "r"])}
+    if y is not None:
+        target = pd.Series(np.asarray(y, dtype="float64"), index=frame.index)
+        out["target"] = frame.corrwith(target).abs().fillna(0.0).sort_values(ascending=False)
+    return out
+
+
+class CorrelationFilter(BaseEstimator, TransformerMixin):
+    """Drop features that nearly duplicate an earlier one: going through the columns in
+    order, a column whose absolute Pearson correlation with a column already kept exceeds
+    ``threshold`` is dropped. Fitted once (``dropped_``, ``kept_``, ``correlation_``, the
+    absolute correlation matrix of the training rows) and applied the same way after."""
+
+    def __init__(self, threshold: float = 0.95) -> None:
+        self.threshold = threshold
+
+    def fit(self, X, y=None):
+        if not 0 < self.threshold <= 1:
+            raise ValueError(f"The 'max_correlation' parameter of feature_pipeline must be in (0, 1]. "
+                             f"Got {self.threshold!r} instead.")
+        frame = pd.DataFrame(X)
+        self.columns_ = list(frame.columns)
+        self.correlation_ = correlation_analysis(frame, threshold=self.threshold)["matrix"]
+        kept: list = []
+        for col in self.columns_:
+            if col in self.correlation_.index and any(self.correlation_.loc[col, k] > self.threshold
+                                                      for k in kept if k in self.correlation_.index):
+                continue
+            kept.append(col)
+        self.kept_ = kept
+        self.dropped_ = [c for c in self.columns_ if c not in kept]
+        return self
+
+    def transform(self, X):
+        frame = pd.DataFrame(X, columns=self.columns_) if not isinstance(X, pd.DataFrame) else X
+        return frame[self.kept_]
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(self.kept_, dtype=object)
+
+
 class MutualInformation:
     """A picklable score function for ``SelectKBest``: mutual information with the target
     (seeded, so the selection is reproducible)."""
@@ -176,9 +233,21 @@ def categories_as_text(X):
 def feature_pipeline(numeric: list[str] = (), categorical: list[str] = (), dates: list[str] = (),
                      ratios: list[tuple[str, str]] = (), products: list[tuple[str, str]] = (),
                      select: str | None = None, k: int | str = "all", task: str = "classification",
-                     scale: bool = True, random_state: int = 0, text: list[str] = (),
-                     text_components: int = 50) -> Pipeline:
+                     scale: bool | str = True, random_state: int = 0, text: list[str] = (),
+                     text_components: int = 50, encoding: str = "onehot", impute: str = "median",
+                     max_correlation: float | None = None) -> Pipeline:
     """One scikit-learn ``Pipeline`` of the transformations above.
+
+    :param scale: ``True`` or ``"standard"`` (standardisation: ``StandardScaler``),
+        ``"minmax"`` (normalisation to [0, 1]: ``MinMaxScaler``), ``False``/``None`` (none);
+        applied to numbers, date parts and ratios.
+    :param encoding: categoricals as ``"onehot"`` columns (unknown categories: all zeros)
+        or ``"ordinal"`` codes (unknown categories: -1).
+    :param impute: numeric missing values replaced by the training ``"median"``,
+        ``"mean"`` or ``"most_frequent"`` value (categoricals: the category ``"missing"``).
+    :param max_correlation: if given, :class:`CorrelationFilter` drops each transformed
+        feature whose absolute correlation with an earlier kept one exceeds it (before
+        selection).
 
     :param select: ``None``, ``"mutual_info"`` (``SelectKBest`` keeping ``k`` features)
         or ``"model"`` (``SelectFromModel`` over a random forest's importances, at most
@@ -195,7 +264,22 @@ def feature_pipeline(numeric: list[str] = (), categorical: list[str] = (), dates
     if task not in ("classification", "regression"):
         raise ValueError(f"The 'task' parameter of feature_pipeline must be 'classification' "
                          f"or 'regression'. Got {task!r} instead.")
-    num_steps = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
+    scalers = {True: StandardScaler, "standard": StandardScaler, "minmax": MinMaxScaler,
+               False: None, None: None}
+    if not isinstance(scale, (bool, str, type(None))) or scale not in scalers:
+        raise ValueError(f"The 'scale' parameter of feature_pipeline must be True, 'standard', "
+                         f"'minmax', False or None. Got {scale!r} instead.")
+    if encoding not in ("onehot", "ordinal"):
+        raise ValueError(f"The 'encoding' parameter of feature_pipeline must be 'onehot' or "
+                         f"'ordinal'. Got {encoding!r} instead.")
+    if impute not in ("median", "mean", "most_frequent"):
+        raise ValueError(f"The 'impute' parameter of feature_pipeline must be 'median', 'mean' "
+                         f"or 'most_frequent'. Got {impute!r} instead.")
+    scaler = scalers[scale]
+    scaling = [scaler()] if scaler is not None else []
+    num_steps = [SimpleImputer(strategy=impute)] + scaling
+    encoder = (OneHotEncoder(handle_unknown="ignore", sparse_output=False) if encoding == "onehot"
+               else OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))
     parts = []
     if numeric:
         parts.append(("numeric", make_pipeline(*num_steps), list(numeric)))
@@ -203,9 +287,10 @@ def feature_pipeline(numeric: list[str] = (), categorical: list[str] = (), dates
         parts.append(("categorical", make_pipeline(
             FunctionTransformer(categories_as_text, feature_names_out="one-to-one"),
             SimpleImputer(strategy="constant", fill_value="missing"),
-            OneHotEncoder(handle_unknown="ignore", sparse_output=False)), list(categorical)))
+            encoder), list(categorical)))
     if dates:
-        parts.append(("dates", make_pipeline(DateParts(), *([StandardScaler()] if scale else [])), list(dates)))
+        parts.append(("dates", make_pipeline(DateParts(), *([scaler()] if scaler is not None else [])),
+                      list(dates)))
     if ratios or products:
         cols = sorted({c for pair in [*ratios, *products] for c in pair})
         parts.append(("pairs", make_pipeline(PairFeatures(list(ratios), list(products)), *num_steps), cols))
@@ -214,6 +299,8 @@ def feature_pipeline(numeric: list[str] = (), categorical: list[str] = (), dates
     if not parts:
         raise ValueError("feature_pipeline needs at least one column")
     steps = [("columns", ColumnTransformer(parts, verbose_feature_names_out=True))]
+    if max_correlation is not None:
+        steps.append(("decorrelate", CorrelationFilter(max_correlation)))
     if select == "mutual_info":
         steps.append(("select", SelectKBest(MutualInformation(task, random_state), k=k)))
     elif select == "model":

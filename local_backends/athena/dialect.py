@@ -123,7 +123,7 @@ def parse(sql: str) -> Statement:
             return Statement("DROP_TABLE", "DDL", "DROP_TABLE", ast=tree)
         if kind in ("DATABASE", "SCHEMA"):
             return Statement("DROP_DATABASE", "DDL", "DROP_DATABASE", ast=tree)
-    if isinstance(tree, exp.Describe):
+    if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
         return Statement("DESCRIBE", "UTILITY", "DESCRIBE_TABLE",
                          args={"name": [part.name.lower() for part in tree.this.parts]})
     raise QueryError("NOT_SUPPORTED", f"This statement is not supported by the local Athena: "
@@ -242,6 +242,32 @@ def joda_to_strftime(pattern: str) -> str:
     return "".join(out)
 
 
+def java_replacement(text: str) -> str:
+    """A Trino (Java) ``regexp_replace`` replacement as RE2 writes it: ``$1`` -> ``\\1``,
+    ``\\$`` -> ``$``, and a literal backslash doubled."""
+    out, i = [], 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            out.append("\\\\" if nxt == "\\" else nxt)
+            i += 2
+            continue
+        if char == "$" and i + 1 < len(text) and text[i + 1].isdigit():
+            out.append("\\" + text[i + 1])
+            i += 2
+            continue
+        out.append("\\\\" if char == "\\" else char)
+        i += 1
+    return "".join(out)
+
+
+def _null_when_no_match(node: exp.RegexpExtract) -> exp.Expression:
+    """``regexp_extract``: Trino gives NULL when the pattern does not match (DuckDB: '')."""
+    matches = exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy())
+    return exp.Case(ifs=[exp.If(this=matches, true=node)])
+
+
 def translate_select(tree: exp.Expression, column_types: dict[str, set[str]] | None = None) -> str:
     """DuckDB SQL for an Athena query (tables keep their ``database.table`` names).
 
@@ -258,6 +284,12 @@ def translate_select(tree: exp.Expression, column_types: dict[str, set[str]] | N
         if node.name.lower() == "format_datetime" and len(args) == 2 and args[1].is_string:
             node.replace(exp.Anonymous(this="strftime", expressions=[
                 args[0], exp.Literal.string(joda_to_strftime(args[1].name))]))
+    for node in list(tree.find_all(exp.RegexpReplace)):
+        replacement = node.args.get("replacement")
+        if isinstance(replacement, exp.Literal) and replacement.is_string:
+            node.set("replacement", exp.Literal.string(java_replacement(replacement.name)))
+    for node in reversed(list(tree.find_all(exp.RegexpExtract))):   # the innermost first
+        node.replace(_null_when_no_match(node.copy()))
     for table in tree.find_all(exp.Table):
         if table.args.get("catalog") is not None:
             table.set("catalog", None)

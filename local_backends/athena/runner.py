@@ -19,7 +19,7 @@ from .dialect import Statement, start_col, table_refs, translate_select
 from .engine import QueryDatabase
 from .errors import QueryError
 from .results import format_table
-from .storage import Storage
+from .storage import Storage, split_uri
 from .types import duckdb_to_hive
 
 
@@ -164,6 +164,14 @@ class Runner:
             f"{self.output_location.rstrip('/')}/tables/{self.query_id}/"
         if not location.endswith("/"):
             location += "/"
+        try:
+            split_uri(location)
+        except ValueError:
+            raise QueryError("INVALID_TABLE_PROPERTY", f"External location is not a valid S3 "
+                             f"location: {location}") from None
+        if not self.storage.bucket_exists(split_uri(location)[0]):
+            raise QueryError("INVALID_TABLE_PROPERTY",
+                             f"The bucket of the external location does not exist: {location}")
         if self.storage.list(location):
             raise QueryError("HIVE_PATH_ALREADY_EXISTS", f"Target directory for table "
                              f"'{database}.{name}' already exists: {location}")

@@ -18,7 +18,7 @@ from local_backends.core.times import utc_datetime as _dt
 
 from .errors import (InvalidRequestException, ResourceInUseException, ResourceNotFoundException,
                      ResourceUnavailableException)
-from .limits import SINGLE_DOCUMENT_BYTES, check_text_size
+from .limits import SINGLE_DOCUMENT_BYTES, check_language, check_text_size
 from .listing import list_rows
 from .store import open_store
 
@@ -96,6 +96,7 @@ class ClassifierMixin:
                                    VolumeKmsKeyId: str | None = None, VpcConfig: dict | None = None,
                                    Mode: str = "MULTI_CLASS", ModelKmsKeyId: str | None = None,
                                    ModelPolicy: str | None = None) -> dict:
+        check_language("custom_classification", LanguageCode)  # before anything is stored
         fmt = InputDataConfig.get("DataFormat", "COMPREHEND_CSV")
         if fmt == "COMPREHEND_CSV" and not InputDataConfig.get("S3Uri"):
             raise InvalidRequestException("InputDataConfig.S3Uri is required for COMPREHEND_CSV data")

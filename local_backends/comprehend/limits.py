@@ -32,6 +32,7 @@ AWS_LANGUAGES = {
     "key_phrases": PRIMARY_LANGUAGES,
     "syntax": ("en", "es", "fr", "de", "it", "pt"),
     "pii": ("en", "es"),
+    "custom_classification": ("de", "en", "es", "fr", "it", "pt"),
 }
 
 

@@ -59,6 +59,11 @@ class GroupResolver:
             return info
         try:
             doc = self.peers.client("sagemaker").describe_feature_group(FeatureGroupName=name_or_arn)
+        except KeyError:
+            # moto in process answers DescribeFeatureGroup of an unknown group with its own
+            # KeyError (a lookup in its dict of groups) instead of ResourceNotFound.
+            raise ResourceNotFound(f"Resource Not Found: Amazon SageMaker can't find a "
+                                   f"FeatureGroup with name {name_or_arn}") from None
         except ClientError as err:
             error = err.response.get("Error", {})
             if error.get("Code") == "ResourceNotFound":

@@ -26,7 +26,7 @@ from botocore.response import StreamingBody
 from local_backends.core.base import Backend, operation
 from local_backends.core.errors import AwsError, error_class
 from local_backends.sagemaker.model_server import logship, supervisor
-from local_backends.sagemaker.model_server.app import LATENCY_HEADER
+from local_backends.sagemaker.model_server.app import CUSTOM_ATTRIBUTES, LATENCY_HEADER
 from local_backends.sagemaker.model_server.store import HostingStore
 
 from .capture import DataCapture
@@ -162,7 +162,7 @@ class SageMakerRuntimeBackend(Backend):
         headers = {"Content-Type": ContentType or "application/octet-stream",
                    "Accept": Accept or "*/*"}
         if CustomAttributes is not None:
-            headers["X-Amzn-SageMaker-Custom-Attributes"] = CustomAttributes
+            headers[CUSTOM_ATTRIBUTES] = CustomAttributes
         if ContentType is None:
             del headers["Content-Type"]
 
@@ -218,7 +218,7 @@ class SageMakerRuntimeBackend(Backend):
                "InvokedProductionVariant": variant}
         if ctype:
             out["ContentType"] = ctype
-        custom = response.headers.get("x-amzn-sagemaker-custom-attributes")
+        custom = response.headers.get(CUSTOM_ATTRIBUTES)
         if custom:
             out["CustomAttributes"] = custom
         return out

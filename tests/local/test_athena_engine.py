@@ -36,12 +36,25 @@ def test_user_sql_cannot_reach_files(tmp_path):
         qdb.lock()
         assert qdb.run("SELECT count(*) AS n FROM t")[2].column(0).to_pylist() == [2]
         for sql in ("SELECT * FROM read_csv('/etc/passwd')",
+                    "SELECT * FROM read_text('/etc/passwd')",
+                    "SELECT * FROM read_blob('/etc/passwd')",
+                    "SELECT * FROM read_parquet('/etc/passwd')",
+                    "SELECT * FROM glob('/etc/*')",
+                    "SELECT * FROM query('SELECT * FROM read_csv(''/etc/passwd'')')",
+                    "SELECT * FROM '/etc/passwd'",
+                    "SELECT * FROM 'https://example.com/x.csv'",
+                    f"SELECT * FROM read_csv('{data}.other')",      # next to an allowed file
                     f"COPY (SELECT 1) TO '{tmp_path / 'out.csv'}'",
+                    f"EXPORT DATABASE '{tmp_path / 'export'}'",
                     "SET enable_external_access = true",
+                    "RESET enable_external_access",
+                    "SET allowed_paths = ['/etc/passwd']",
+                    "INSTALL httpfs",
+                    "LOAD httpfs",
                     f"ATTACH '{tmp_path / 'x.db'}'"):
             with pytest.raises(duckdb.Error):
                 qdb.con.execute(sql)
-        assert not (tmp_path / "out.csv").exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "scratch"]   # nothing written
     finally:
         qdb.close()
 

@@ -148,3 +148,66 @@ def test_the_app_over_asgi(sklearn_dir):
         assert r.status_code == 200 and int(r.headers[LATENCY_HEADER]) >= 0
         r = client.post("/invocations", content=b"0.1", headers={"Content-Type": "text/csv"})
         assert r.status_code == 400 and "features" in r.text
+
+
+ATTRS_ENTRY_POINT = (
+    "import os, joblib\n"
+    "def model_fn(model_dir, context):\n"
+    "    assert context.system_properties['model_dir'] == model_dir\n"
+    "    return joblib.load(os.path.join(model_dir, 'model.joblib'))\n"
+    "def input_fn(body, content_type, context):\n"
+    "    assert isinstance(body, str), type(body)      # the containers decode CSV and JSON\n"
+    "    return [[float(v) for v in line.split(',')] for line in body.splitlines()]\n"
+    "def predict_fn(data, model):\n"
+    "    return model.predict(data)\n"
+    "def output_fn(prediction, accept, context):\n"
+    "    attrs = context.get_request_header(0, 'X-Amzn-SageMaker-Custom-Attributes') or ''\n"
+    "    context.set_response_header(0, 'X-Amzn-SageMaker-Custom-Attributes', 'seen=' + attrs)\n"
+    "    if 'fail' in attrs: raise RuntimeError('the caller asked for a failure')\n"
+    "    return ','.join(str(int(p)) for p in prediction), 'text/csv'\n")
+
+
+def test_handlers_that_take_the_context_read_and_set_headers(sklearn_dir, tmp_path):
+    from local_backends.sagemaker.model_server.context import RequestContext
+    d, clf, x = sklearn_dir
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "attrs_handler.py").write_text(ATTRS_ENTRY_POINT)
+    model = load_model(d, code, "attrs_handler.py")
+    ctx = RequestContext({"X-Amzn-SageMaker-Custom-Attributes": "trace=7"})
+    body = "\n".join(",".join(map(repr, r)) for r in x[:3].tolist()).encode()
+    out, ctype = invocations(body, "text/csv", None, model, ctx)
+    assert (out.decode(), ctype) == (",".join(str(v) for v in clf.predict(x[:3])), "text/csv")
+    assert ctx.response_headers == {"x-amzn-sagemaker-custom-attributes": "seen=trace=7"}
+    out, _ = invocations(body, "text/csv", None, model)        # no context given: an empty one
+    assert out.decode() == ",".join(str(v) for v in clf.predict(x[:3]))
+    with pytest.raises(ScoringError) as err:
+        invocations(body, "text/csv", None, model, RequestContext({"x-amzn-sagemaker-custom-attributes": "fail"}))
+    assert err.value.status == 500 and "RuntimeError: the caller asked for a failure" in err.value.message
+
+
+def test_transform_fn_with_input_fn_is_refused_as_the_toolkit_does(sklearn_dir, tmp_path):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "both.py").write_text("def transform_fn(m, b, c, a):\n    return b\n"
+                                  "def input_fn(b, c):\n    return b\n")
+    with pytest.raises(ModelLoadError, match="transform_fn .* in conjunction"):
+        load_model(sklearn_dir[0], code, "both.py")
+
+
+def test_custom_attributes_cross_the_app(sklearn_dir, tmp_path):
+    pytest.importorskip("httpx")
+    from starlette.testclient import TestClient
+
+    from local_backends.sagemaker.model_server.app import CUSTOM_ATTRIBUTES, make_app
+    d, clf, x = sklearn_dir
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "attrs_handler.py").write_text(ATTRS_ENTRY_POINT)
+    with TestClient(make_app(load_model(d, code, "attrs_handler.py"))) as client:
+        r = client.post("/invocations", content=b"0.1,0.2,0.3,0.4",
+                        headers={"Content-Type": "text/csv", CUSTOM_ATTRIBUTES: "a=1"})
+        assert r.status_code == 200 and r.headers[CUSTOM_ATTRIBUTES] == "seen=a=1"
+        r = client.post("/invocations", content=b"0.1,0.2,0.3,0.4",
+                        headers={"Content-Type": "text/csv", CUSTOM_ATTRIBUTES: "fail"})
+        assert r.status_code == 500 and "the caller asked for a failure" in r.text

@@ -9,7 +9,9 @@ variant never changes and no request finds the port closed), writes
 until SIGTERM (graceful: requests in flight are answered).
 
 Every response to ``/invocations`` carries ``X-Aws-Ml-Model-Latency-Us``, the time spent in
-the handler chain, which the runtime backend reports as CloudWatch's ``ModelLatency``.
+the handler chain, which the runtime backend reports as CloudWatch's ``ModelLatency``, and
+the headers user code set through the request context (``X-Amzn-SageMaker-Custom-Attributes``
+is what ``InvokeEndpoint`` answers as ``CustomAttributes``).
 """
 from __future__ import annotations
 
@@ -23,10 +25,12 @@ import time
 import traceback
 from pathlib import Path
 
+from .context import RequestContext
 from .handlers import LoadedModel, ModelLoadError, ScoringError, invocations, load_model
 
 LATENCY_HEADER = "x-aws-ml-model-latency-us"
 CUSTOM_ATTRIBUTES = "x-amzn-sagemaker-custom-attributes"
+"""The header of ``InvokeEndpoint``'s ``CustomAttributes``, both ways."""
 
 
 def write_status(path: Path, **status) -> None:
@@ -48,9 +52,11 @@ def make_app(model: LoadedModel, on_startup=None):
     async def invoke(request):
         body = await request.body()
         headers = request.headers
+        context = RequestContext(headers) if model.arity else None   # user code may read it
         start = time.perf_counter_ns()
         try:
-            out, ctype = invocations(body, headers.get("content-type"), headers.get("accept"), model)
+            out, ctype = invocations(body, headers.get("content-type"), headers.get("accept"), model,
+                                     context)
             status = 200
         except ScoringError as err:
             out, ctype, status = err.message.encode(), "text/plain", err.status
@@ -60,8 +66,14 @@ def make_app(model: LoadedModel, on_startup=None):
                     traceback.print_exception(err.__cause__, file=sys.stderr)
                 sys.stderr.flush()
         latency_us = (time.perf_counter_ns() - start) // 1000
-        return Response(out, status_code=status, media_type=ctype,
-                        headers={LATENCY_HEADER: str(latency_us)})
+        extra = {LATENCY_HEADER: str(latency_us)}
+        if context is not None:
+            for key, value in context.response_headers.items():
+                if key != "content-type":
+                    extra[key] = value
+                elif status == 200:
+                    ctype = value
+        return Response(out, status_code=status, media_type=ctype, headers=extra)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -6,7 +6,13 @@ SageMaker inference toolkit's: ``model_fn(model_dir)`` once at start-up, then pe
 accept)`` (or one ``transform_fn(model, body, content_type, accept)``). Each function comes
 from the user's entry point when it defines it (``SAGEMAKER_PROGRAM`` in
 ``SAGEMAKER_SUBMIT_DIRECTORY``, or ``code/inference.py`` inside the model archive, as the
-newer containers accept), else from the defaults here:
+newer containers accept), else from the defaults here. As in the containers, a user
+``input_fn`` / ``transform_fn`` receives a ``str`` body for ``text/csv`` and
+``application/json`` (bytes otherwise), and a user function that takes one parameter more
+than the usual ones also receives the request context (:mod:`.context`: request headers
+such as ``X-Amzn-SageMaker-Custom-Attributes``, response headers to set).
+
+Defaults:
 
 * models: ``xgboost-model`` (a booster, as the built-in XGBoost algorithm saves it: native
   format, or pickled by older containers), ``model.joblib`` / ``model.pkl`` / ``model.pickle``
@@ -34,6 +40,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from .context import RequestContext
 
 CSV = "text/csv"
 JSON = "application/json"
@@ -70,6 +78,7 @@ class LoadedModel:
     transform_fn: Callable | None = None
     user_module: str | None = None
     n_features: int | None = field(default=None)
+    arity: dict[str, int] = field(default_factory=dict)   # parameters of each user function
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -109,7 +118,7 @@ def find_entry_point(model_dir: Path, code_dir: Path | None, program: str | None
 def _call_model_fn(fn: Callable, model_dir: Path):
     params = inspect.signature(fn).parameters
     if len(params) >= 2:           # model_fn(model_dir, context), as the inference toolkit allows
-        return fn(str(model_dir), None)
+        return fn(str(model_dir), RequestContext({}, str(model_dir)))
     return fn(str(model_dir))
 
 
@@ -167,10 +176,22 @@ def load_model(model_dir: str | Path, code_dir: str | Path | None = None,
         n_features = getattr(model, "n_features_in_", None)
     elif kind == "xgboost":
         n_features = model.num_features() or None
+    if fns.get("transform_fn") and any(fns.get(n) for n in ("input_fn", "predict_fn", "output_fn")):
+        raise ModelLoadError("Cannot use transform_fn implementation in conjunction with "
+                             "input_fn, predict_fn, and/or output_fn implementation")
+    arity = {name: _parameter_count(fn) for name, fn in fns.items() if fn is not None}
     return LoadedModel(model=model, kind=kind, default_accept=default_accept,
                        input_fn=fns.get("input_fn"), predict_fn=fns.get("predict_fn"),
                        output_fn=fns.get("output_fn"), transform_fn=fns.get("transform_fn"),
-                       user_module=getattr(module, "__name__", None), n_features=n_features)
+                       user_module=getattr(module, "__name__", None), n_features=n_features,
+                       arity=arity)
+
+
+def _parameter_count(fn: Callable) -> int:
+    try:
+        return len(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):   # a builtin without a signature: call it plainly
+        return -1
 
 
 # -- default decoders and encoders ---------------------------------------------------------------
@@ -279,7 +300,15 @@ def default_predict(data, model: LoadedModel):
 
 # -- the pure scoring function ------------------------------------------------------------------
 
-def _user(fn_name: str, fn: Callable, *args):
+def _user(fn_name: str, model: LoadedModel, context: RequestContext | None, *args):
+    """Call a user function as the inference toolkit does: with the request context when it
+    takes one parameter more than ``args``."""
+    fn = getattr(model, fn_name)
+    n = model.arity.get(fn_name, len(args))
+    if n == len(args) + 1:
+        args = (*args, context if context is not None else RequestContext({}))
+    elif n not in (len(args), -1):
+        raise ScoringError(500, f"{fn_name} takes {n} arguments but {len(args)} were given")
     try:
         return fn(*args)
     except ScoringError:
@@ -288,25 +317,40 @@ def _user(fn_name: str, fn: Callable, *args):
         raise ScoringError(500, f"{fn_name} raised {type(exc).__name__}: {exc}") from exc
 
 
+def _user_body(body: bytes, content_type: str):
+    """The body as user code gets it: text for CSV and JSON (the containers decode them)."""
+    if _media_type(content_type) in (CSV, JSON):
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ScoringError(400, f"The request body is not UTF-8 {content_type}: {exc}") from None
+    return body
+
+
 def invocations(body: bytes, content_type: str | None, accept: str | None,
-                model: LoadedModel) -> tuple[bytes, str]:
-    """Score one request: ``(response body, response content type)`` or :class:`ScoringError`."""
+                model: LoadedModel, context: RequestContext | None = None) -> tuple[bytes, str]:
+    """Score one request: ``(response body, response content type)`` or :class:`ScoringError`.
+
+    ``context`` carries the request's headers to user functions that take it, and the
+    response headers they set (``context.response_headers``).
+    """
     accept = accept if accept and _media_type(accept) not in ("*/*", "") else model.default_accept
     if not content_type:
         content_type = CSV if model.kind == "xgboost" else JSON
     if model.transform_fn is not None:
-        result = _user("transform_fn", model.transform_fn, model.model, body, content_type, accept)
+        result = _user("transform_fn", model, context, model.model, _user_body(body, content_type),
+                       content_type, accept)
         if isinstance(result, tuple):
             out, ctype = result
             return (out.encode() if isinstance(out, str) else bytes(out)), ctype
         return encode(result, accept)
     if model.input_fn is not None:
-        data = _user("input_fn", model.input_fn, body, content_type)
+        data = _user("input_fn", model, context, _user_body(body, content_type), content_type)
     else:
         data = decode(body, content_type)
         _check_width(data, model)
     if model.predict_fn is not None:
-        prediction = _user("predict_fn", model.predict_fn, data, model.model)
+        prediction = _user("predict_fn", model, context, data, model.model)
     else:
         try:
             prediction = default_predict(data, model)
@@ -320,7 +364,7 @@ def invocations(body: bytes, content_type: str | None, accept: str | None,
         scores = np.asarray(prediction).tolist()
         return json.dumps({"predictions": [{"score": s} for s in scores]}).encode(), JSON
     if model.output_fn is not None:
-        result = _user("output_fn", model.output_fn, prediction, accept)
+        result = _user("output_fn", model, context, prediction, accept)
         if isinstance(result, tuple):
             out, ctype = result
             return (out.encode() if isinstance(out, str) else bytes(out)), ctype

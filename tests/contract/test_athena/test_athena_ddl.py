@@ -129,3 +129,26 @@ def test_msck_repair_adds_partitions(lake):
     ok(lake, f"ALTER TABLE sales ADD IF NOT EXISTS PARTITION (year=2023, month=1) "
              f"LOCATION 's3://{BUCKET}/sales/year=2023/month=1/' PARTITION (year=2024, month=1)")
     assert lake.rows("SELECT sum(id) FROM sales")[1] == [[str(202301 + 202302 + 202401 + 202402)]]
+
+
+def test_partitions_registered_in_glue_map_to_key_value_prefixes(lake):
+    """Partitions made with boto3 (no Location of their own) are read from ``k=v/`` under the table."""
+    for region, day, rows in (("eu", 1, b"1,a\n2,b\n"), ("eu", 2, b"3,c\n"), ("us", 1, b"4,d\n"), ("us", 2, b"9,z\n")):
+        lake.s3.put_object(Bucket=BUCKET, Key=f"events/region={region}/day={day}/part.csv", Body=rows)
+    lake.glue.create_table(DatabaseName="fraud", TableInput={
+        "Name": "events", "TableType": "EXTERNAL_TABLE", "Parameters": {"classification": "csv"},
+        "PartitionKeys": [{"Name": "region", "Type": "string"}, {"Name": "day", "Type": "int"}],
+        "StorageDescriptor": {
+            "Columns": [{"Name": "n", "Type": "bigint"}, {"Name": "s", "Type": "string"}],
+            "Location": f"s3://{BUCKET}/events/",
+            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+                          "Parameters": {"field.delim": ","}}}})
+    out = lake.glue.batch_create_partition(DatabaseName="fraud", TableName="events", PartitionInputList=[
+        {"Values": ["eu", "1"]}, {"Values": ["eu", "2"]}, {"Values": ["us", "1"]}])   # us/2 not registered
+    assert out.get("Errors", []) == []
+    header, rows, info = lake.rows("SELECT region, day, n, s FROM events ORDER BY n")
+    assert rows == [["eu", "1", "1", "a"], ["eu", "1", "2", "b"], ["eu", "2", "3", "c"], ["us", "1", "4", "d"]]
+    assert [c["Type"] for c in info] == ["varchar", "integer", "bigint", "varchar"]
+    assert lake.rows("SELECT sum(n) FROM events WHERE region = 'eu' AND day = 2")[1] == [["3"]]
+    assert text_rows(lake, ok(lake, "SHOW PARTITIONS events")) == ["region=eu/day=1", "region=eu/day=2",
+                                                                   "region=us/day=1"]

@@ -11,8 +11,52 @@ BAD_QUERIES = [
     ("SELECT no_such_function(1)", "FUNCTION_NOT_FOUND: line 1:8:"),
     ("SELECT * FROM read_csv('/etc/passwd')", "FUNCTION_NOT_FOUND: line 1:15:"),
     ("SELECT * FROM read_text('/etc/passwd')", "FUNCTION_NOT_FOUND: line 1:15:"),
-    ("SELECT * FROM '/etc/passwd'", ""),
+    ("SELECT * FROM '/etc/passwd'", "TABLE_NOT_FOUND: line 1:15:"),
+    ('SELECT * FROM "/etc/passwd"', "TABLE_NOT_FOUND: line 1:15:"),
 ]
+
+# ways out of the catalog a DuckDB user would try: every one ends FAILED and touches nothing
+ESCAPES = [
+    ("SELECT * FROM read_blob('/etc/passwd')", "FUNCTION_NOT_FOUND: line 1:15:"),
+    ("SELECT * FROM read_parquet('/etc/passwd')", "FUNCTION_NOT_FOUND: line 1:15:"),
+    ("SELECT * FROM glob('/etc/*')", "SYNTAX_ERROR"),
+    ("SELECT * FROM query('SELECT 1')", "FUNCTION_NOT_FOUND: line 1:15:"),
+    ("SELECT * FROM 'https://example.com/x.csv'", "TABLE_NOT_FOUND: line 1:15:"),
+    ("SELECT * FROM claims_csv, LATERAL (SELECT * FROM read_csv('/etc/passwd'))", "FUNCTION_NOT_FOUND: line 1:"),
+    ("WITH x AS (SELECT * FROM read_csv_auto('/etc/passwd')) SELECT * FROM x", "FUNCTION_NOT_FOUND: line 1:26:"),
+    ("SELECT (SELECT count(*) FROM read_text('/etc/passwd'))", "FUNCTION_NOT_FOUND: line 1:30:"),
+    ("SELECT * FROM memory.main.t", "CATALOG_NOT_FOUND: line 1:15:"),
+    ("SELECT * FROM information_schema.tables", "SCHEMA_NOT_FOUND: line 1:15:"),
+    ("SELECT getenv('HOME')", "FUNCTION_NOT_FOUND: line 1:8:"),
+    ("COPY (SELECT 1) TO '{out}/copy.csv'", "NOT_SUPPORTED"),
+    ("EXPORT DATABASE '{out}/export'", "SYNTAX_ERROR"),
+    ("ATTACH '{out}/x.db' AS x", "SYNTAX_ERROR"),
+    ("INSTALL httpfs", "NOT_SUPPORTED"),
+    ("LOAD httpfs", "NOT_SUPPORTED"),
+    ("SET enable_external_access = true", "NOT_SUPPORTED"),
+    ("PRAGMA enable_external_access=true", "NOT_SUPPORTED"),
+    ("CALL pragma_version()", "NOT_SUPPORTED"),
+    ("DESCRIBE SELECT * FROM read_csv('/etc/passwd')", "NOT_SUPPORTED"),
+    ("SELECT 1; COPY (SELECT 1) TO '{out}/two.csv'", "INVALID_INPUT: Only one sql statement is allowed"),
+    ("CREATE TABLE fraud.esc WITH (external_location = '{out}/ctas/') AS SELECT 1 AS a",
+     "INVALID_TABLE_PROPERTY: External location is not a valid S3 location"),
+    ("CREATE TABLE fraud.esc2 AS SELECT * FROM read_csv('/etc/passwd')", "FUNCTION_NOT_FOUND: line 1:"),
+]
+
+
+def test_queries_cannot_leave_the_catalog(fraud_lake, tmp_path):
+    """Security: no statement reads or writes a file outside the local store."""
+    out = tmp_path / "outside"
+    out.mkdir()
+    ids = [fraud_lake.start(sql.format(out=out)) for sql, _ in ESCAPES]
+    for query_id, (sql, prefix) in zip(ids, ESCAPES):
+        status = fraud_lake.wait(query_id)["Status"]
+        assert status["State"] == "FAILED", sql
+        assert status["StateChangeReason"].startswith(prefix), (sql, status["StateChangeReason"])
+        assert status["AthenaError"]["ErrorCategory"] == 2, sql     # the user's error, not a crash
+    assert list(out.iterdir()) == []
+    tables = [t["Name"] for t in fraud_lake.glue.get_tables(DatabaseName="fraud")["TableList"]]
+    assert "esc" not in tables and "esc2" not in tables
 
 
 def test_failed_queries(fraud_lake):

@@ -127,3 +127,21 @@ def test_classifier_reads_its_data_from_moto_s3(home, reviews):
     with Session(backend="moto", services={"comprehend": "local"}, home=home, region="us-east-1") as s:
         props, accuracy, *_ = _train_and_classify(s, reviews[:200] + reviews[500:700])
     assert props["Status"] == "TRAINED" and accuracy > 0.6
+
+
+def test_custom_classification_languages_are_aws_matrix(session):
+    """Custom classification is de/en/es/fr/it/pt: another code of the LanguageCode enum is
+    UnsupportedLanguageException, a code outside it ValidationException; nothing is stored."""
+    comprehend = session.client("comprehend")
+    kwargs = dict(DataAccessRoleArn=ROLE, InputDataConfig={"S3Uri": "s3://training-data/reviews.csv"})
+    if session.backend == "moto":
+        pytest.xfail("moto accepts any LanguageCode for CreateDocumentClassifier")
+    with pytest.raises(comprehend.exceptions.UnsupportedLanguageException):
+        comprehend.create_document_classifier(DocumentClassifierName="ja", LanguageCode="ja", **kwargs)
+    with pytest.raises(comprehend.exceptions.ClientError) as err:
+        comprehend.create_document_classifier(DocumentClassifierName="xx", LanguageCode="xx", **kwargs)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert comprehend.list_document_classifiers()["DocumentClassifierPropertiesList"] == []
+    for language in ("de", "es", "fr", "it", "pt"):
+        comprehend.create_document_classifier(DocumentClassifierName=language, LanguageCode=language, **kwargs)
+    assert len(comprehend.list_document_classifiers()["DocumentClassifierPropertiesList"]) == 5

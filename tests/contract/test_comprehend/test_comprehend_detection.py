@@ -176,3 +176,28 @@ def test_operations_not_served_are_not_implemented(comprehend):
         comprehend.detect_toxic_content(TextSegments=[{"Text": "hi"}], LanguageCode="en")
     with pytest.raises(NotImplementedByBackend):
         comprehend.detect_targeted_sentiment(Text="hi", LanguageCode="en")
+
+
+@pytest.mark.parametrize("operation,kwargs", [
+    ("detect_targeted_sentiment", {"Text": "hi", "LanguageCode": "en"}),
+    ("batch_detect_targeted_sentiment", {"TextList": ["hi"], "LanguageCode": "en"}),
+    ("detect_toxic_content", {"TextSegments": [{"Text": "hi"}], "LanguageCode": "en"}),
+    ("start_topics_detection_job", {"InputDataConfig": {"S3Uri": "s3://docs/in/"},
+                                    "OutputDataConfig": {"S3Uri": "s3://docs/out/"},
+                                    "DataAccessRoleArn": "arn:aws:iam::123456789012:role/r"}),
+    ("start_events_detection_job", {"InputDataConfig": {"S3Uri": "s3://docs/in/"},
+                                    "OutputDataConfig": {"S3Uri": "s3://docs/out/"},
+                                    "DataAccessRoleArn": "arn:aws:iam::123456789012:role/r", "LanguageCode": "en",
+                                    "TargetEventTypes": ["BANKRUPTCY"]}),
+    ("start_targeted_sentiment_detection_job", {"InputDataConfig": {"S3Uri": "s3://docs/in/"},
+                                                "OutputDataConfig": {"S3Uri": "s3://docs/out/"},
+                                                "DataAccessRoleArn": "arn:aws:iam::123456789012:role/r",
+                                                "LanguageCode": "en"}),
+])
+def test_unserved_operations_name_themselves(comprehend, operation, kwargs):
+    """Targeted sentiment, toxic content, topics and events have no local model: the call
+    fails as not implemented, naming the operation, and never answers something made up."""
+    with pytest.raises(NotImplementedByBackend) as err:
+        getattr(comprehend, operation)(**kwargs)
+    op_name = comprehend.meta.method_to_api_mapping[operation]
+    assert err.value.operation == op_name and f"comprehend.{op_name}" in str(err.value)

@@ -7,10 +7,12 @@ mock instead of ResourceNotFound).
 """
 import re
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError
 
+from aws_ml import features
 from tests.conftest import moto_gap
 
 from .conftest import DEFS, ROLE
@@ -61,6 +63,43 @@ def test_resolved_output_uri_follows_aws_layout(sm, bucket, session):
                         r"offline-store/layout-\d{10}/data", uri)
     assert desc["OfflineStoreStatus"] == {"Status": "Active"}
     assert desc["OnlineStoreConfig"]["EnableOnlineStore"] is True
+    assert desc["OfflineStoreConfig"]["TableFormat"] == "Glue"  # AWS's default table format
+    assert desc["OfflineStoreConfig"]["DisableGlueTableCreation"] is False
+
+
+def test_creating_then_created(sm, bucket, session):
+    """A new group is Creating first, then Created (AWS takes a few seconds)."""
+    _create(sm, "young")
+    first = sm.describe_feature_group(FeatureGroupName="young")["FeatureGroupStatus"]
+    moto_gap(session, "moto's feature groups are Created at once")
+    assert first == "Creating"
+    assert _wait_created(sm, "young")["FeatureGroupStatus"] == "Created"
+
+
+def test_wait_for_feature_group(sm, bucket, session):
+    """botocore has no waiter for feature groups (sagemaker's waiters-2.json names none):
+    ``features.wait_for_feature_group`` polls DescribeFeatureGroup as the SageMaker SDK does."""
+    assert not [w for w in sm.waiter_names if "feature" in w]
+    _create(sm, "awaited")
+    desc = features.wait_for_feature_group(session, "awaited", timeout=10)
+    assert desc["FeatureGroupStatus"] == "Created"
+    assert desc["FeatureGroupName"] == "awaited"
+
+
+@pytest.mark.parametrize("drop", ["stores", "role"])
+def test_store_configuration_is_validated(sm, bucket, session, drop):
+    """No store at all, or an offline store without the role that writes it: refused."""
+    params = dict(FeatureGroupName="unstored", RecordIdentifierFeatureName="customer_id",
+                  EventTimeFeatureName="event_time", FeatureDefinitions=DEFS)
+    if drop == "role":
+        params["OfflineStoreConfig"] = {"S3StorageConfig": {"S3Uri": "s3://featurestore-tests/p"}}
+    moto_gap(session, "moto's CreateFeatureGroup validates no store configuration")
+    with pytest.raises(ClientError) as exc:
+        sm.create_feature_group(**params)
+    assert exc.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as exc:
+        sm.describe_feature_group(FeatureGroupName="unstored")
+    assert exc.value.response["Error"]["Code"] == "ResourceNotFound"
 
 
 def test_glue_table_created_with_group(sm, bucket, session):
@@ -136,6 +175,21 @@ def test_list_filters_sorts_and_pages(sm, bucket, session):
     assert [[s["FeatureGroupName"] for s in p["FeatureGroupSummaries"]] for p in pages] == [["alpha", "beta"], ["gamma"]]
     summary = sm.list_feature_groups(NameContains="alpha")["FeatureGroupSummaries"][0]
     assert summary["OfflineStoreStatus"] == {"Status": "Active"}
+    for name in ("alpha", "beta", "gamma"):
+        _wait_created(sm, name)
+
+    def listed(**kw):
+        return sorted(s["FeatureGroupName"] for s in sm.list_feature_groups(**kw)["FeatureGroupSummaries"])
+
+    assert listed(FeatureGroupStatusEquals="Created") == ["alpha", "beta", "gamma"]
+    assert listed(FeatureGroupStatusEquals="Deleting") == []
+    assert listed(OfflineStoreStatusEquals="Active") == ["alpha", "beta", "gamma"]
+    now = datetime.now(timezone.utc)
+    assert listed(CreationTimeAfter=now - timedelta(hours=1)) == ["alpha", "beta", "gamma"]
+    assert listed(CreationTimeAfter=now + timedelta(hours=1)) == []
+    assert listed(CreationTimeBefore=now - timedelta(hours=1)) == []
+    newest_first = [s["FeatureGroupName"] for s in sm.list_feature_groups()["FeatureGroupSummaries"]]
+    assert newest_first == ["gamma", "beta", "alpha"]  # default: CreationTime, Descending
 
 
 def test_update_adds_features_and_glue_columns(sm, bucket, session):

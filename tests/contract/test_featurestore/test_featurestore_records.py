@@ -11,7 +11,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from aws_ml import features
-from tests.conftest import moto_gap
 
 from .conftest import as_dict, record
 
@@ -123,10 +122,43 @@ def test_target_stores(runtime, group, session):
 
 
 def test_unknown_group_is_resource_not_found(runtime, session):
-    moto_gap(session, "moto's DescribeFeatureGroup raises a KeyError for an unknown group")
+    # on moto too: the runtime is local and turns moto's KeyError into ResourceNotFound
     with pytest.raises(ClientError) as exc:
         runtime.get_record(FeatureGroupName="nope", RecordIdentifierValueAsString="x")
     assert _code(exc) == "ResourceNotFound"
+    with pytest.raises(ClientError) as exc:
+        runtime.put_record(FeatureGroupName="nope", Record=record("x", "2024-01-01T00:00:00Z"))
+    assert _code(exc) == "ResourceNotFound"
+
+
+def test_batch_get_record_errors_and_unprocessed_shapes(runtime, group):
+    """Per-identifier failures are answered in ``Errors`` (the model's
+    BatchGetRecordError shape); the other identifiers of the same call are still read."""
+    runtime.put_record(FeatureGroupName=group, Record=record("a", "2024-01-01T00:00:00Z", age=1))
+    got = runtime.batch_get_record(Identifiers=[
+        {"FeatureGroupName": group, "RecordIdentifiersValueAsString": ["a"]},
+        {"FeatureGroupName": group, "RecordIdentifiersValueAsString": ["a", "b"], "FeatureNames": ["height"]},
+        {"FeatureGroupName": "nope", "RecordIdentifiersValueAsString": ["a"]}])
+    assert [(r["FeatureGroupName"], r["RecordIdentifierValueAsString"], as_dict(r["Record"])["age"])
+            for r in got["Records"]] == [(group, "a", "1")]
+    errors = [(e["FeatureGroupName"], e["RecordIdentifierValueAsString"], e["ErrorCode"]) for e in got["Errors"]]
+    assert errors == [(group, "a", "ValidationError"), (group, "b", "ValidationError"),
+                      ("nope", "a", "ResourceNotFound")]
+    assert all(set(e) == {"FeatureGroupName", "RecordIdentifierValueAsString", "ErrorCode", "ErrorMessage"}
+               for e in got["Errors"])
+    assert "height" in got["Errors"][0]["ErrorMessage"]
+    assert got["UnprocessedIdentifiers"] == []
+
+
+def test_soft_deleted_record_left_out_of_batch_get(runtime, group):
+    runtime.put_record(FeatureGroupName=group, Record=record("s1", "2024-01-01T00:00:00Z", age=1))
+    runtime.put_record(FeatureGroupName=group, Record=record("s2", "2024-01-01T00:00:00Z", age=2))
+    runtime.delete_record(FeatureGroupName=group, RecordIdentifierValueAsString="s1",
+                          EventTime="2024-01-02T00:00:00Z")
+    got = runtime.batch_get_record(Identifiers=[{"FeatureGroupName": group,
+                                                 "RecordIdentifiersValueAsString": ["s1", "s2"]}])
+    assert [r["RecordIdentifierValueAsString"] for r in got["Records"]] == ["s2"]
+    assert got["Errors"] == []
 
 
 def test_offline_store_parquet_layout_and_glue_table(runtime, group, sm, session):

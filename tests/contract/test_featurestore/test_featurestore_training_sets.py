@@ -55,3 +55,69 @@ def test_training_set_written_to_s3(session, history, bucket):
     import io
     body = session.client("s3").get_object(Bucket=bucket, Key="sets/train.parquet")["Body"].read()
     assert int(pd.read_parquet(io.BytesIO(body))["age"].iloc[0]) == 32
+
+
+ACTIVITY = [  # (account, epoch event time, logins, score), ingested out of order
+    ("acc1", "2024-03-15", 30, 0.3), ("acc1", "2024-01-15", 10, 0.1), ("acc2", "2024-02-01", 7, 0.7),
+    ("acc1", "2024-02-15", 20, 0.2)]
+
+
+@pytest.fixture
+def activity(sm, runtime, bucket):
+    """A second group keyed by ``account`` with a Fractional (epoch seconds) event time and
+    a ``score`` feature whose name clashes with the ``customers`` group's."""
+    sm.create_feature_group(
+        FeatureGroupName="activity", RecordIdentifierFeatureName="account",
+        EventTimeFeatureName="at", FeatureDefinitions=[
+            {"FeatureName": "account", "FeatureType": "String"},
+            {"FeatureName": "at", "FeatureType": "Fractional"},
+            {"FeatureName": "logins", "FeatureType": "Integral"},
+            {"FeatureName": "score", "FeatureType": "Fractional"}],
+        OnlineStoreConfig={"EnableOnlineStore": True},
+        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": f"s3://{bucket}/offline"}},
+        RoleArn="arn:aws:iam::123456789012:role/r")
+    for account, day, logins, score in ACTIVITY:
+        runtime.put_record(FeatureGroupName="activity", Record=[
+            {"FeatureName": "account", "ValueAsString": account},
+            {"FeatureName": "at", "ValueAsString": repr(pd.Timestamp(day, tz="UTC").timestamp())},
+            {"FeatureName": "logins", "ValueAsString": str(logins)},
+            {"FeatureName": "score", "ValueAsString": str(score)}])
+    return "activity"
+
+
+def _as_of(history: list[tuple[str, float, object]], key: str, ts: float):
+    """The value of ``key`` known at ``ts`` (brute force: the newest event at or before it)."""
+    known = [(t, v) for k, t, v in history if k == key and t <= ts]
+    return max(known)[1] if known else None
+
+
+def test_several_groups_each_row_sees_only_its_past(session, history, activity):
+    """Two groups with different identifiers, event-time types and histories joined to one
+    entity table: every row gets, from each group, the value of its own time (never one
+    from its future), checked against a brute-force as-of lookup."""
+    times = ["2024-01-10", "2024-01-15", "2024-02-10", "2024-02-20", "2024-03-05", "2024-04-01",
+             "2024-02-01", "2024-01-31T23:59:59"]
+    entity = pd.DataFrame({
+        "customer_id": ["c1"] * 6 + ["c2", "c1"],
+        "acct": ["acc1"] * 6 + ["acc2", "acc2"],
+        "event_time": pd.to_datetime(times, utc=True, format="ISO8601"),
+        "label": range(8)})
+    out = features.point_in_time_join(session, entity, [
+        ("customers", ["age", "score"]),
+        {"name": "activity", "features": ["logins", "score"], "join_key": "acct"}])
+    assert list(out.columns) == ["customer_id", "acct", "event_time", "label", "age", "score",
+                                 "logins", "activity__score"]
+    ts = [t.timestamp() for t in entity["event_time"]]
+    ages = [("c1", "2024-01-01", 31), ("c1", "2024-02-01", 32), ("c1", "2024-03-01", 33),
+            ("c2", "2024-02-15", 50)]
+    age_hist = [(k, pd.Timestamp(d, tz="UTC").timestamp(), v) for k, d, v in ages]
+    login_hist = [(k, pd.Timestamp(d, tz="UTC").timestamp(), v) for k, d, v, _ in ACTIVITY]
+    expected_age = [_as_of(age_hist, c, t) for c, t in zip(entity["customer_id"], ts)]
+    expected_logins = [_as_of(login_hist, a, t) for a, t in zip(entity["acct"], ts)]
+    got_age = [None if pd.isna(v) else int(v) for v in out["age"]]
+    got_logins = [None if pd.isna(v) else int(v) for v in out["logins"]]
+    assert got_age == expected_age == [31, 31, 32, 32, 33, 33, None, 31]
+    assert got_logins == expected_logins == [None, 10, 10, 20, 20, 30, 7, None]
+    assert out["activity__score"].tolist()[:6] == pytest.approx([float("nan"), 0.1, 0.1, 0.2, 0.2, 0.3],
+                                                                nan_ok=True)
+    assert out["label"].tolist() == list(range(8))

@@ -56,22 +56,71 @@ def _create_all(qs, workgroup="dash"):
     return src, ds, dash
 
 
-def test_control_plane(session):
+def test_data_sources(session):
     qs = session.client("quicksight")
-    moto_gap(session, "moto's create_dashboard ignores Definition and its describe_data_set is missing")
-    src, ds, dash = _create_all(qs)
-    assert qs.describe_data_source(AwsAccountId=ACCOUNT, DataSourceId="athena")["DataSource"]["Type"] == "ATHENA"
-    assert qs.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="claims")["DataSet"]["Name"] == "claims"
+    created = qs.create_data_source(AwsAccountId=ACCOUNT, DataSourceId="athena", Name="Athena", Type="ATHENA",
+                                    DataSourceParameters={"AthenaParameters": {"WorkGroup": "dash"}})
+    assert created["Arn"] == f"arn:aws:quicksight:us-east-1:{ACCOUNT}:datasource/athena"
+    assert created["CreationStatus"] == "CREATION_SUCCESSFUL"
+    source = qs.describe_data_source(AwsAccountId=ACCOUNT, DataSourceId="athena")["DataSource"]
+    assert (source["Name"], source["Type"]) == ("Athena", "ATHENA")
+    assert source["DataSourceParameters"] == {"AthenaParameters": {"WorkGroup": "dash"}}
+    listed = qs.list_data_sources(AwsAccountId=ACCOUNT)["DataSources"]
+    assert [d["DataSourceId"] for d in listed] == ["athena"]
+    qs.delete_data_source(AwsAccountId=ACCOUNT, DataSourceId="athena")
+    with pytest.raises(qs.exceptions.ResourceNotFoundException):
+        qs.describe_data_source(AwsAccountId=ACCOUNT, DataSourceId="athena")
+    assert qs.list_data_sources(AwsAccountId=ACCOUNT)["DataSources"] == []
+    qs.create_data_source(AwsAccountId=ACCOUNT, DataSourceId="athena", Name="Athena", Type="ATHENA")
+    moto_gap(session, "moto accepts a second data source with the same id")
+    with pytest.raises(qs.exceptions.ResourceExistsException):
+        qs.create_data_source(AwsAccountId=ACCOUNT, DataSourceId="athena", Name="again", Type="ATHENA")
+
+
+def test_data_sets(session):
+    qs = session.client("quicksight")
+    src, ds, _ = _create_all(qs)
+    assert ds["DataSetId"] == "claims"
+    moto_gap(session, "moto names data sets data-set/<id> (AWS: dataset/<id>) and has no "
+                      "describe/list/delete_data_set")
+    assert ds["Arn"] == f"arn:aws:quicksight:us-east-1:{ACCOUNT}:dataset/claims"
+    described = qs.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="claims")["DataSet"]
+    assert described["Name"] == "claims" and described["ImportMode"] == "DIRECT_QUERY"
+    assert described["PhysicalTableMap"]["t"]["RelationalTable"]["DataSourceArn"] == src["Arn"]
+    assert [c["Name"] for c in described["OutputColumns"]] == [c for c, _ in _columns()]
+    assert [d["DataSetId"] for d in qs.list_data_sets(AwsAccountId=ACCOUNT)["DataSetSummaries"]] == ["claims"]
+    with pytest.raises(qs.exceptions.ResourceExistsException):
+        qs.create_data_set(AwsAccountId=ACCOUNT, DataSetId="claims", Name="again", ImportMode="DIRECT_QUERY",
+                           PhysicalTableMap=described["PhysicalTableMap"])
+    qs.delete_data_set(AwsAccountId=ACCOUNT, DataSetId="claims")
+    with pytest.raises(qs.exceptions.ResourceNotFoundException):
+        qs.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="claims")
+    assert qs.list_data_sets(AwsAccountId=ACCOUNT)["DataSetSummaries"] == []
+
+
+def test_dashboards(session):
+    qs = session.client("quicksight")
+    _, ds, dash = _create_all(qs)
+    assert dash["Arn"] == f"arn:aws:quicksight:us-east-1:{ACCOUNT}:dashboard/fraud"
+    assert dash["VersionArn"] == dash["Arn"] + "/version/1"
     described = qs.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId="fraud")["Dashboard"]
-    assert described["Version"]["VersionNumber"] == 1 and described["Version"]["DataSetArns"] == [ds["Arn"]]
-    assert [d["DashboardId"] for d in qs.list_dashboards(AwsAccountId=ACCOUNT)["DashboardSummaryList"]] == ["fraud"]
+    assert described["Name"] == "Fraud overview" and described["Version"]["VersionNumber"] == 1
+    listed = qs.list_dashboards(AwsAccountId=ACCOUNT)["DashboardSummaryList"]
+    assert [d["DashboardId"] for d in listed] == ["fraud"]
+    with pytest.raises(qs.exceptions.ResourceNotFoundException):
+        qs.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId="nope")
+    moto_gap(session, "moto's create_dashboard ignores Definition; no describe_dashboard_definition "
+                      "or delete_dashboard")
+    assert described["Version"]["DataSetArns"] == [ds["Arn"]]
+    assert [s["SheetId"] for s in described["Version"]["Sheets"]] == ["overview"]
     definition = qs.describe_dashboard_definition(AwsAccountId=ACCOUNT, DashboardId="fraud")["Definition"]
     assert [next(iter(v)) for v in definition["Sheets"][0]["Visuals"]][:2] == ["KPIVisual", "BarChartVisual"]
     with pytest.raises(qs.exceptions.ResourceExistsException):
-        qs.create_data_source(AwsAccountId=ACCOUNT, DataSourceId="athena", Name="again", Type="ATHENA")
+        qs.create_dashboard(AwsAccountId=ACCOUNT, DashboardId="fraud", Name="again", Definition=definition)
     qs.delete_dashboard(AwsAccountId=ACCOUNT, DashboardId="fraud")
     with pytest.raises(qs.exceptions.ResourceNotFoundException):
         qs.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId="fraud")
+    assert qs.list_dashboards(AwsAccountId=ACCOUNT)["DashboardSummaryList"] == []
 
 
 def test_dashboard_over_a_missing_data_set_is_refused(local_session):
