@@ -24,7 +24,7 @@ from .balance import ClassBalance, class_balance, infer_task
 from .bias import BiasReport, pretraining_bias
 from .correlation import association_matrix, leakage_hints, redundant_pairs, target_correlations
 from .outliers import box_statistics, detect_outliers
-from .sources import Provenance, load_source, parse_s3_uri
+from .sources import Provenance, _default_session, load_source, parse_s3_uri, source_kind
 
 MISSING_WARNING_PCT = 5.0
 OUTLIER_FLAG_PCT = 0.5
@@ -77,6 +77,7 @@ class DataEvaluationReport:
     findings: list[dict] = field(default_factory=list)
     charts: dict[str, Any] = field(default_factory=dict)     # what only the dashboard needs
     generated_at: str = ""
+    quicksight: dict[str, str] | None = None   # the QuickSight dashboard published (quicksight=True)
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -121,6 +122,7 @@ class DataEvaluationReport:
             "redundant": self.redundant, "leakage": self.leakage,
             "bias": [b.to_dict() for b in self.bias],
             "findings": self.findings, "charts": self.charts,
+            **({"quicksight": self.quicksight} if self.quicksight else {}),
         })
 
     def to_json(self, indent: int | None = None) -> str:
@@ -159,7 +161,8 @@ def evaluate_data(source: Any, *, target: str, session=None, facet: str | Sequen
                   database: str | None = None, workgroup: str | None = None,
                   output_location: str | None = None, catalog: str | None = None,
                   read_options: dict | None = None, na_values: Sequence[str] = (),
-                  query_timeout: float = 600.0, title: str | None = None) -> DataEvaluationReport:
+                  query_timeout: float = 600.0, title: str | None = None, quicksight: bool = False,
+                  quicksight_account_id: str | None = None) -> DataEvaluationReport:
     """Evaluate a table before feature engineering and training.
 
     :param source: a pandas DataFrame; an ``s3://bucket/key`` URI of a CSV, Parquet or
@@ -183,7 +186,19 @@ def evaluate_data(source: Any, *, target: str, session=None, facet: str | Sequen
     :param na_values: strings that mean "missing" in text columns, for every source (pandas
         already reads ``"None"``, ``"N/A"``, ``"NA"`` and empty fields of a CSV as missing;
         Athena keeps them as strings: pass ``na_values=["None", "N/A"]`` to match).
+    :param quicksight: also register the Glue table (the source must be ``"database.table"``)
+        as a QuickSight data set, with an evaluation dashboard, through
+        ``session.client("quicksight")`` (:func:`aws_ml.evaluation.quicksight.publish_dashboard`):
+        on AWS the real QuickSight, locally a rendered HTML page. ``report.quicksight`` holds
+        its ``dashboard_id``, ``arn`` and ``embed_url``. ``quicksight_account_id``: the account
+        (default: ``sts.get_caller_identity``).
     """
+    if quicksight:
+        if source_kind(source) != "glue_table":
+            raise ValueError("The 'quicksight' parameter of evaluate_data needs a Glue table source "
+                             f"'database.table'. Got {type(source).__name__} "
+                             f"{source if isinstance(source, str) else ''!r} instead.")
+        session = session if session is not None else _default_session()
     frame, provenance = load_source(source, session=session, database=database, workgroup=workgroup,
                                     output_location=output_location, catalog=catalog,
                                     read_options=read_options, query_timeout=query_timeout)
@@ -241,6 +256,13 @@ def evaluate_data(source: Any, *, target: str, session=None, facet: str | Sequen
         report.findings.append({"severity": "info", "topic": "missing", "column": column,
                                 "message": f"{column}: {count:,} infinite values, counted as missing.",
                                 "count": count})
+    if quicksight:
+        from .quicksight import publish_dashboard
+
+        database, table = (part.strip().strip('"') for part in source.strip().split(".", 1))
+        report.quicksight = publish_dashboard(session, database=database, table=table, target=target,
+                                              workgroup=workgroup or "primary",
+                                              account_id=quicksight_account_id)
     return report
 
 

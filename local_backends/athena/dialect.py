@@ -268,6 +268,26 @@ def _null_when_no_match(node: exp.RegexpExtract) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=matches, true=node)])
 
 
+def _zipped_unnest(node: exp.Unnest) -> exp.Expression:
+    """Trino's ``UNNEST(a, b, ...) [WITH ORDINALITY] AS t(x, y, ...[, n])``: the arrays side by
+    side, the shorter ones padded with NULL, as a (lateral) subquery of DuckDB ``unnest``s."""
+    alias = node.args.get("alias")
+    names = [c.name for c in (alias.columns if alias is not None else [])]
+    arrays = node.expressions
+    names += [f"_col{i}" for i in range(len(names), len(arrays))]
+    items = [exp.alias_(exp.Unnest(expressions=[e.copy()]), names[i], quoted=True)
+             for i, e in enumerate(arrays)]
+    offset = node.args.get("offset")
+    if offset is not None:
+        longest = exp.Greatest(this=exp.ArraySize(this=arrays[0].copy()),
+                               expressions=[exp.ArraySize(this=e.copy()) for e in arrays[1:]])
+        positions = exp.Anonymous(this="range", expressions=[exp.Literal.number(1), longest + exp.Literal.number(1)])
+        name = offset.name if isinstance(offset, exp.Identifier) else "ordinality"
+        items.append(exp.alias_(exp.Anonymous(this="unnest", expressions=[positions]), name, quoted=True))
+    table_name = alias.this.name if alias is not None and alias.this is not None else "_unnest"
+    return exp.Subquery(this=exp.select(*items), alias=exp.TableAlias(this=exp.to_identifier(table_name)))
+
+
 def translate_select(tree: exp.Expression, column_types: dict[str, set[str]] | None = None) -> str:
     """DuckDB SQL for an Athena query (tables keep their ``database.table`` names).
 
@@ -290,6 +310,9 @@ def translate_select(tree: exp.Expression, column_types: dict[str, set[str]] | N
             node.set("replacement", exp.Literal.string(java_replacement(replacement.name)))
     for node in reversed(list(tree.find_all(exp.RegexpExtract))):   # the innermost first
         node.replace(_null_when_no_match(node.copy()))
+    for node in list(tree.find_all(exp.Unnest)):
+        if len(node.expressions) > 1 and isinstance(node.parent, (exp.From, exp.Join)):
+            node.replace(_zipped_unnest(node))
     for table in tree.find_all(exp.Table):
         if table.args.get("catalog") is not None:
             table.set("catalog", None)

@@ -153,3 +153,25 @@ def test_athena_result_types():
     assert df["ok"].tolist() == [True, False] and df["ok"].dtype == bool
     assert str(df["day"].dtype).startswith("datetime64")
     assert df["s"].tolist()[0] == "a" and df["s"].isna().tolist() == [False, True]
+
+
+def test_glue_table_report_registered_in_quicksight(glue_claims, claims):
+    """quicksight=True: the same call registers the table as a QuickSight data set and dashboard."""
+    if glue_claims.backend == "moto":
+        pytest.xfail("moto gap: moto's QuickSight has no describe_data_set (answers 'Not yet implemented')")
+    # QuickSight queries Athena through the data source's work group: it needs a result location
+    glue_claims.client("athena").create_work_group(Name="evaluation", Configuration={
+        "ResultConfiguration": {"OutputLocation": f"s3://{BUCKET}/athena/"}})
+    report = evaluate_data("fraud.claims", target="fraud", session=glue_claims, features=["incident_severity"],
+                           workgroup="evaluation", quicksight=True, quicksight_account_id="123456789012")
+    qs = glue_claims.client("quicksight")
+    data_set = qs.describe_data_set(AwsAccountId="123456789012", DataSetId="fraud-claims")["DataSet"]
+    table = data_set["PhysicalTableMap"]["table"]["RelationalTable"]
+    assert (table["Schema"], table["Name"]) == ("fraud", "claims")
+    assert [c["Name"] for c in data_set["OutputColumns"]] == list(claims.columns)
+    dashboard = qs.describe_dashboard(AwsAccountId="123456789012", DashboardId=report.quicksight["dashboard_id"])
+    assert dashboard["Dashboard"]["Version"]["DataSetArns"] == [data_set["Arn"]]
+    assert report.to_dict()["quicksight"]["arn"] == dashboard["Dashboard"]["Arn"]
+    assert report.quicksight["embed_url"].startswith("file://")     # rendered locally
+    with pytest.raises(ValueError, match="Glue table"):
+        evaluate_data(claims, target="fraud", quicksight=True)
