@@ -2,6 +2,7 @@
 deletion, a killed server, data capture."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,10 +14,25 @@ import urllib.request
 import pytest
 
 from aws_ml import Session, serving
+from local_backends.core.processes import process_alive
 from tests.contract.test_sagemaker.test_sagemaker_hosting import (
     IMAGE, XGB_IMAGE, csv_rows, sklearn_archive, upload, xgboost_archive)
 
 pytestmark = pytest.mark.slow
+
+
+@contextlib.contextmanager
+def stopped_at_end(session, name: str):
+    """Delete the endpoint ``name`` at the end, whatever happens (endpoints outlive sessions)."""
+    try:
+        yield
+    finally:
+        sm = session.client("sagemaker")
+        try:
+            sm.delete_endpoint(EndpointName=name)
+        except sm.exceptions.ClientError as exc:
+            if "Could not find endpoint" not in str(exc):
+                raise
 
 
 @pytest.fixture(scope="module")
@@ -119,11 +135,16 @@ def test_update_under_load_loses_no_request(deployed):
     thread = threading.Thread(target=stream)
     thread.start()
     try:
+        import time
+        deadline = time.monotonic() + 30
+        while len(results) < 5 and time.monotonic() < deadline:   # the stream is flowing
+            time.sleep(0.01)
         sm.update_endpoint(EndpointName=name, EndpointConfigName="fraud-xgb-cfg")
+        at_update = len(results)
         assert sm.describe_endpoint(EndpointName=name)["EndpointStatus"] in ("Updating", "InService")
         sm.get_waiter("endpoint_in_service").wait(EndpointName=name,
                                                   WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
-        import time
+        during_switch = len(results) - at_update
         n, deadline = len(results), time.monotonic() + 30
         while len(results) < n + 20 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -131,6 +152,9 @@ def test_update_under_load_loses_no_request(deployed):
         stop.set()
         thread.join()
     assert errors == [], (errors[:1], sm.describe_endpoint(EndpointName=name))
+    assert during_switch > 0                       # requests were answered during the switch
+    answers = {r.strip() for r in results}
+    assert len(answers) == 2                       # the old model's label, then the new model's score
     import xgboost as xgb
     assert float(results[-1]) == pytest.approx(float(booster.predict(xgb.DMatrix(x[:1]))[0]), rel=1e-6)
     assert serving.endpoint_url(session, name) == before       # the variant keeps its port
@@ -166,10 +190,13 @@ def test_killed_server_is_reported_and_delete_frees_the_port(tmp_path):
             sm.describe_endpoint(EndpointName=name)
         # and the name serves again once redeployed
         sm.create_endpoint(EndpointName=name, EndpointConfigName=config)
-        sm.get_waiter("endpoint_in_service").wait(EndpointName=name,
-                                                   WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
-        out = rt.invoke_endpoint(EndpointName=name, Body=csv_rows(x[:1]), ContentType="text/csv")
-        assert out["Body"].read()
+        try:
+            sm.get_waiter("endpoint_in_service").wait(EndpointName=name,
+                                                       WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+            out = rt.invoke_endpoint(EndpointName=name, Body=csv_rows(x[:1]), ContentType="text/csv")
+            assert out["Body"].read()
+        finally:   # endpoints outlive the session: stop its server
+            sm.delete_endpoint(EndpointName=name)
 
 
 def test_listing_and_server_logs_in_cloudwatch_logs(deployed):
@@ -200,20 +227,21 @@ def test_variant_weights_and_target_variant(tmp_path):
             {"VariantName": "B", "ModelName": "m", "InstanceType": "ml.m5.large",
              "InitialInstanceCount": 1, "InitialVariantWeight": 0.0}])
         sm.create_endpoint(EndpointName="ab", EndpointConfigName="ab")
-        sm.get_waiter("endpoint_in_service").wait(EndpointName="ab",
-                                                  WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
-        desc = sm.describe_endpoint(EndpointName="ab")
-        assert {v["VariantName"]: v["CurrentWeight"] for v in desc["ProductionVariants"]} == \
-            {"A": 1.0, "B": 0.0}
-        rt = session.client("sagemaker-runtime")
-        body = csv_rows(x[:1])
-        seen = {rt.invoke_endpoint(EndpointName="ab", Body=body, ContentType="text/csv")
-                ["InvokedProductionVariant"] for _ in range(20)}
-        assert seen == {"A"}
-        r = rt.invoke_endpoint(EndpointName="ab", Body=body, ContentType="text/csv", TargetVariant="B")
-        assert r["InvokedProductionVariant"] == "B"
-        assert serving.endpoint_url(session, "ab", "A") != serving.endpoint_url(session, "ab", "B")
-        sm.delete_endpoint(EndpointName="ab")
+        with stopped_at_end(session, "ab"):
+            sm.get_waiter("endpoint_in_service").wait(EndpointName="ab",
+                                                      WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+            desc = sm.describe_endpoint(EndpointName="ab")
+            assert {v["VariantName"]: v["CurrentWeight"] for v in desc["ProductionVariants"]} == \
+                {"A": 1.0, "B": 0.0}
+            rt = session.client("sagemaker-runtime")
+            body = csv_rows(x[:1])
+            seen = {rt.invoke_endpoint(EndpointName="ab", Body=body, ContentType="text/csv")
+                    ["InvokedProductionVariant"] for _ in range(20)}
+            assert seen == {"A"}
+            r = rt.invoke_endpoint(EndpointName="ab", Body=body, ContentType="text/csv", TargetVariant="B")
+            assert r["InvokedProductionVariant"] == "B"
+            assert serving.endpoint_url(session, "ab", "A") != serving.endpoint_url(session, "ab", "B")
+            sm.delete_endpoint(EndpointName="ab")
         sm.get_waiter("endpoint_deleted").wait(EndpointName="ab", WaiterConfig={"Delay": 0.1})
 
 
@@ -229,10 +257,14 @@ def test_endpoint_outlives_the_process_that_created_it(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert out.returncode == 0, out.stderr
-    with Session(backend="local", home=home, region="us-east-1") as session:
+    with Session(backend="local", home=home, region="us-east-1") as session, \
+            stopped_at_end(session, "orphan"):
         sm = session.client("sagemaker")
         assert sm.describe_endpoint(EndpointName="orphan")["EndpointStatus"] == "InService"
         r = session.client("sagemaker-runtime").invoke_endpoint(
             EndpointName="orphan", Body=csv_rows(x[:2]), ContentType="text/csv", Accept="application/json")
         assert json.loads(r["Body"].read()) == clf.predict(x[:2]).tolist()
+        (server,) = session.router.backend("sagemaker", "us-east-1").hosting_store.servers(
+            "123456789012", "us-east-1", "orphan")
         sm.delete_endpoint(EndpointName="orphan")
+        assert not process_alive(server["pid"], server["token"])   # stopped by another process

@@ -70,7 +70,7 @@ class LoadedModel:
     """A model and the handler chain that scores it."""
 
     model: Any
-    kind: str                                  # "sklearn", "xgboost" or "custom"
+    kind: str                                  # "sklearn", "xgboost", "blazingtext" or "custom"
     default_accept: str
     input_fn: Callable | None = None
     predict_fn: Callable | None = None
@@ -141,10 +141,14 @@ def default_model_fn(model_dir: Path) -> tuple[Any, str]:
         if path.is_file():
             import joblib
             return joblib.load(path), "sklearn"
+    from . import blazingtext   # model.bin / vectors.bin: a BlazingText (fastText) binary
+    if blazingtext.model_file(model_dir) is not None:
+        return blazingtext.load(model_dir), "blazingtext"
     found = sorted(p.name for p in model_dir.iterdir()) if model_dir.is_dir() else []
     raise ModelLoadError(
-        f"no model found in the model archive: expected {XGBOOST_FILE!r} or one of "
-        f"{list(SKLEARN_FILES)} (or an entry point with model_fn); it holds {found}")
+        f"no model found in the model archive: expected {XGBOOST_FILE!r}, one of "
+        f"{list(SKLEARN_FILES)} or a BlazingText {' / '.join(blazingtext.MODEL_FILES)} "
+        f"(or an entry point with model_fn); it holds {found}")
 
 
 def load_model(model_dir: str | Path, code_dir: str | Path | None = None,
@@ -335,6 +339,9 @@ def invocations(body: bytes, content_type: str | None, accept: str | None,
     response headers they set (``context.response_headers``).
     """
     accept = accept if accept and _media_type(accept) not in ("*/*", "") else model.default_accept
+    if model.kind == "blazingtext" and model.transform_fn is None and model.input_fn is None:
+        from . import blazingtext
+        return blazingtext.invocations(body, content_type, accept, model.model)
     if not content_type:
         content_type = CSV if model.kind == "xgboost" else JSON
     if model.transform_fn is not None:
