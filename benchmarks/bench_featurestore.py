@@ -13,7 +13,9 @@ training sets against Feast, in one run.
    ``aws_ml.features.point_in_time_join`` (DuckDB ASOF over the offline Parquet), by
    Feast (local provider, SQLite online store, file offline store, same data), and, for
    reference, by pandas ``merge_asof`` and a bare DuckDB ASOF join. Every result is checked
-   against pandas. Target: at least 10x faster than Feast.
+   against pandas. Target: at least 10x faster than Feast. Feast's online store is then
+   materialized from the same rows and read one entity per ``get_online_features`` call
+   (p50/p99, records/s; ``--feast-online-calls``), the peer of part 1's ``get_record``.
 
 Feast pins pandas < 3 (this project's venv has pandas 3), so it runs in its own
 interpreter: ``--feast-python`` (or ``AWS_ML_FEAST_PYTHON``) names a Python where
@@ -60,6 +62,7 @@ from feast.infra.online_stores.sqlite import SqliteOnlineStoreConfig
 from feast.infra.offline_stores.dask import DaskOfflineStoreConfig
 
 features_path, entity_path, out_path = sys.argv[1:4]
+online_calls = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 repo = tempfile.mkdtemp()
 config = RepoConfig(project="bench", registry=os.path.join(repo, "registry.db"), provider="local",
                     online_store=SqliteOnlineStoreConfig(path=os.path.join(repo, "online.db")),
@@ -78,7 +81,27 @@ df = store.get_historical_features(entity_df=entity_df, features=[
     "customers:f_float", "customers:f_int", "customers:f_ratio", "customers:f_cat"]).to_df()
 seconds = time.perf_counter() - started
 df.sort_values("row")[["row", "f_float", "f_int"]].to_parquet(out_path)
-print(json.dumps({"seconds": seconds, "rows": len(df)}))
+result = {"seconds": seconds, "rows": len(df)}
+if online_calls:
+    # the online store (SQLite) on the same feature rows: materialize, then one entity per call
+    feat = pd.read_parquet(features_path)
+    started = time.perf_counter()
+    store.materialize(start_date=(feat["event_timestamp"].min() - timedelta(seconds=1)).to_pydatetime(),
+                      end_date=(feat["event_timestamp"].max() + timedelta(seconds=1)).to_pydatetime())
+    result["materialize_s"] = time.perf_counter() - started
+    ids = sorted(feat["customer_id"].unique().tolist())
+    names = ["customers:f_float", "customers:f_int", "customers:f_ratio", "customers:f_cat"]
+    latencies, answers = [], {}
+    for i in range(online_calls):
+        cid = int(ids[i % len(ids)])
+        t = time.perf_counter()
+        got = store.get_online_features(features=names, entity_rows=[{"customer_id": cid}]).to_dict()
+        latencies.append(time.perf_counter() - t)
+        answers[cid] = got["f_float"][0]
+    latest = feat.sort_values("event_timestamp").groupby("customer_id")["f_float"].last()
+    result["online_ms"] = [x * 1e3 for x in latencies]
+    result["online_matches_latest"] = all(abs(v - latest[k]) < 1e-9 for k, v in answers.items())
+print(json.dumps(result))
 '''
 
 
@@ -172,7 +195,7 @@ def reference(rows: pd.DataFrame, entity: pd.DataFrame) -> tuple[pd.DataFrame, f
 
 
 def bench_pit(session, entity_rows: int, entities: int, versions: int, feast_python: str | None,
-              work: Path) -> dict:
+              work: Path, feast_online_calls: int = 0) -> dict:
     rows = feature_rows(entities, versions)
     load_offline(session, rows)
     rng = np.random.default_rng(3)
@@ -205,7 +228,8 @@ def bench_pit(session, entity_rows: int, entities: int, versions: int, feast_pyt
         ent.to_parquet(epath)
         script = work / "feast_run.py"
         script.write_text(FEAST_SCRIPT)
-        proc = subprocess.run([feast_python, str(script), str(fpath), str(epath), str(opath)],
+        proc = subprocess.run([feast_python, str(script), str(fpath), str(epath), str(opath),
+                               str(feast_online_calls)],
                               capture_output=True, text=True, cwd=work)
         if proc.returncode != 0:
             out["feast_error"] = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
@@ -219,6 +243,12 @@ def bench_pit(session, entity_rows: int, entities: int, versions: int, feast_pyt
             out["feast_matches_pandas"] = bool(np.allclose(
                 both["f_float"].fillna(-1e9).to_numpy(), both["f_float_pandas"].fillna(-1e9).to_numpy()))
             out["speedup_vs_feast"] = out["feast_s"] / out["aws_ml_s"]
+            if "online_ms" in res:
+                out["feast_get_p50_ms"] = float(np.percentile(res["online_ms"], 50))
+                out["feast_get_p99_ms"] = float(np.percentile(res["online_ms"], 99))
+                out["feast_get_per_s"] = len(res["online_ms"]) / (sum(res["online_ms"]) / 1e3)
+                out["feast_materialize_s"] = res["materialize_s"]
+                out["feast_online_matches_latest"] = res["online_matches_latest"]
     else:
         out["feast_error"] = "no Feast interpreter (--feast-python / AWS_ML_FEAST_PYTHON)"
     out["speedup_vs_pandas"] = pandas_s / out["aws_ml_s"]
@@ -245,6 +275,8 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=3000, help="put/get calls for latency")
     ap.add_argument("--ingest-rows", type=int, default=50_000)
     ap.add_argument("--feast-python", default=None)
+    ap.add_argument("--feast-online-calls", type=int, default=3000,
+                    help="Feast get_online_features calls (SQLite online store, same data; 0: skip)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-featurestore-"))
     try:
@@ -254,7 +286,7 @@ def main() -> None:
             results.update(bench_runtime(session, args.calls))
             results.update(bench_ingest(session, args.ingest_rows))
             results.update(bench_pit(session, args.entity_rows, args.entities, args.versions,
-                                     find_feast(args.feast_python), work))
+                                     find_feast(args.feast_python), work, args.feast_online_calls))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"put_record  p50 {results['put_p50_ms']:.3f} ms  p99 {results['put_p99_ms']:.3f} ms  "
@@ -274,6 +306,12 @@ def main() -> None:
               f"{results['speedup_vs_feast']:.1f}x faster; target 10x: "
               f"{'met' if results['speedup_vs_feast'] >= 10 else 'MISSED'}; "
               f"Feast values match pandas: {results['feast_matches_pandas']})")
+        if "feast_get_p50_ms" in results:
+            print(f"  Feast get_online_features (SQLite online store, same data): p50 "
+                  f"{results['feast_get_p50_ms']:.3f} ms  p99 {results['feast_get_p99_ms']:.3f} ms  "
+                  f"{results['feast_get_per_s']:,.0f} records/s  (materialize "
+                  f"{results['feast_materialize_s']:.1f} s; values match the latest rows: "
+                  f"{results['feast_online_matches_latest']})")
         if results["feast_rows"] != results["entity_rows"]:
             print(f"  note: Feast returned {results['feast_rows']:,} of {results['entity_rows']:,} entity "
                   f"rows (it drops rows with no earlier feature value; aws_ml keeps them with NULLs)")

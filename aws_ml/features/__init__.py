@@ -7,7 +7,8 @@
 * :func:`point_in_time_join` — a point-in-time correct training set over the offline
   stores (DuckDB ``ASOF LEFT JOIN``).
 * :func:`feature_pipeline` — transformations as one scikit-learn ``Pipeline``
-  (``aws_ml.features.transforms``, needs ``aws-ml[ml]``).
+  (``aws_ml.features.transforms``, needs ``aws-ml[ml]``); :func:`correlation_analysis`
+  and :class:`CorrelationFilter` for correlated features.
 
 Needs ``aws-ml[data]`` (pandas, pyarrow, DuckDB).
 """
@@ -17,12 +18,14 @@ from .training_sets import FeatureGroupSpec, point_in_time_join
 
 
 def __getattr__(name: str):
-    if name in ("feature_pipeline", "DateParts", "PairFeatures"):
+    if name in ("feature_pipeline", "DateParts", "PairFeatures", "CorrelationFilter",
+                "correlation_analysis"):
         from . import transforms
         return getattr(transforms, name)
     raise AttributeError(name)
 
 
-__all__ = ["FeatureGroupSpec", "IngestionReport", "create_feature_group", "feature_pipeline",
+__all__ = ["CorrelationFilter", "FeatureGroupSpec", "IngestionReport", "correlation_analysis",
+           "create_feature_group", "feature_pipeline",
            "flush", "infer_feature_definitions", "ingest", "point_in_time_join",
            "wait_for_feature_group"]

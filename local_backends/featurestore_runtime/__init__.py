@@ -7,12 +7,14 @@ the event time) and catalogued as a Glue table.
 
 Offline flushes: AWS writes ingested records to the offline store within about fifteen
 minutes. Here the buffer of a group is written when this process has buffered
-``FLUSH_ROWS`` rows for it (env ``AWS_ML_FEATURESTORE_FLUSH_ROWS``, default 10,000), when
-its oldest buffered row is older than ``FLUSH_SECONDS`` (env
-``AWS_ML_FEATURESTORE_FLUSH_SECONDS``, default 300) at the next write, and whenever
-:meth:`FeatureStoreRuntimeBackend.flush` is called (``aws_ml.features.flush`` does, and
-``aws_ml.features.ingest`` at its end). Buffered rows are durable: a row buffered by a
-process that died is written by the next flush of its group.
+``FLUSH_ROWS`` rows for it (env ``AWS_ML_FEATURESTORE_FLUSH_ROWS``, default 10,000),
+``FLUSH_SECONDS`` after the first row this process buffered for it (env
+``AWS_ML_FEATURESTORE_FLUSH_SECONDS``, default 300; a timer thread, so rows reach S3 even
+when nothing more is written, as a notebook polling the offline store's folder expects),
+when the session closes, and whenever :meth:`FeatureStoreRuntimeBackend.flush` is called
+(``aws_ml.features.flush`` does, and ``aws_ml.features.ingest`` at its end). Buffered rows
+are durable: a row buffered by a process that died is written by the next flush of its
+group.
 """
 from __future__ import annotations
 
@@ -64,6 +66,9 @@ class FeatureStoreRuntimeBackend(Records, Backend):
         self.groups = GroupResolver(self.store, self.peers)
         self.writer = OfflineWriter(self.store)
         self._pending: dict[str, list] = {}   # generation -> [rows buffered here, first time]
+        self._timers: dict[str, threading.Timer] = {}   # generation -> its age flush
+        self._pending_lock = threading.Lock()
+        self._closed = False
         self._glue_ready: set[str] = set()
         self._flush_lock = threading.Lock()
 
@@ -101,23 +106,78 @@ class FeatureStoreRuntimeBackend(Records, Backend):
                 if len(f.get("ValueAsString") or "") > self.MAX_VALUE_LENGTH]
 
     def _buffered(self, info, rows: int) -> None:
-        """Count rows this process buffered; flush the group on size or age."""
+        """Count rows this process buffered; flush the group on size or age (the first row
+        of a group starts its age timer)."""
         now = time.monotonic()
-        entry = self._pending.setdefault(info.generation, [0, now])
-        entry[0] += rows
-        if entry[0] >= self.FLUSH_ROWS or now - entry[1] >= self.FLUSH_SECONDS:
-            try:
-                self._flush_group(info)
-            except (ClientError, AwsError) as err:
-                # The record is committed (online store and buffer); AWS too accepts
-                # writes while the offline store cannot be written. The rows stay
-                # buffered for the next flush, which raises if the cause remains.
-                logger.warning("aws_ml: offline store of feature group %s not written, rows "
-                               "kept buffered: %s", info.name, err)
+        with self._pending_lock:
+            entry = self._pending.get(info.generation)
+            if entry is None:
+                entry = self._pending[info.generation] = [0, now]
+                self._start_timer(info.generation)
+            entry[0] += rows
+            due = entry[0] >= self.FLUSH_ROWS or now - entry[1] >= self.FLUSH_SECONDS
+        if due:
+            self._flush_logged(info)
+
+    def _flush_logged(self, info) -> None:
+        """An automatic flush: a failure is logged, not raised."""
+        try:
+            self._flush_group(info)
+        except (ClientError, AwsError) as err:
+            # The record is committed (online store and buffer); AWS too accepts
+            # writes while the offline store cannot be written. The rows stay
+            # buffered for the next flush, which raises if the cause remains.
+            logger.warning("aws_ml: offline store of feature group %s not written, rows "
+                           "kept buffered: %s", info.name, err)
+
+    def _start_timer(self, generation: str) -> None:
+        """Flush ``generation`` in ``FLUSH_SECONDS`` (caller holds ``_pending_lock``)."""
+        if self._closed:
+            return
+        old = self._timers.pop(generation, None)
+        if old is not None:
+            old.cancel()
+        timer = threading.Timer(self.FLUSH_SECONDS, self._on_timer, args=(generation,))
+        timer.daemon = True
+        self._timers[generation] = timer
+        timer.start()
+
+    def _on_timer(self, generation: str) -> None:
+        with self._pending_lock:
+            self._timers.pop(generation, None)
+            if self._closed or generation not in self._pending:
+                return  # flushed meanwhile (size, explicit flush) or closing
+        info = self.groups.by_generation(generation)
+        if info is None:  # the group was deleted (its delete wrote the rows)
+            with self._pending_lock:
+                self._pending.pop(generation, None)
+            return
+        self._flush_logged(info)
+
+    def close(self) -> None:
+        """The session is closing: write the rows this instance buffered (a failure is
+        logged; the rows stay buffered for a later flush) and stop the age timers."""
+        with self._pending_lock:
+            self._closed = True
+            timers = list(self._timers.values())
+            self._timers.clear()
+            generations = list(self._pending)
+        for timer in timers:
+            timer.cancel()
+        with self._flush_lock:  # a timer's flush already under way ends before the session does
+            pass
+        for generation in generations:
+            info = self.groups.by_generation(generation)
+            if info is not None:
+                self._flush_logged(info)
 
     def _flush_group(self, info) -> int:
         with self._flush_lock:
-            self._pending.pop(info.generation, None)
+            with self._pending_lock:
+                self._pending.pop(info.generation, None)
+                timer = self._timers.pop(info.generation, None)
+            if timer is not None:
+                timer.cancel()
             if info.generation not in self._glue_ready:
                 ensure_glue_table(self.peers.client("glue"), info)
                 self._glue_ready.add(info.generation)

@@ -57,3 +57,48 @@ def test_unwritable_offline_store_keeps_rows_buffered(home, monkeypatch, caplog)
             features.flush(s, "buffered")  # an explicit flush raises
         s.client("s3").create_bucket(Bucket="not-yet-there")
         assert features.flush(s, "buffered") == 3
+
+
+def test_flush_on_age_without_another_write(home, monkeypatch):
+    """Rows reach S3 FLUSH_SECONDS after the first one even if nothing more is written (a
+    notebook polling the offline store's folder, as on AWS, sees them)."""
+    import time
+    monkeypatch.setattr(FeatureStoreRuntimeBackend, "FLUSH_SECONDS", 0.3)
+    with Session(backend="local", home=home) as s:
+        s.client("s3").create_bucket(Bucket="buffer-age")
+        _group(s, "buffer-age")
+        rt = s.client("sagemaker-featurestore-runtime")
+        _put(rt, 0)
+        _put(rt, 1)
+        assert _objects(s, "buffer-age") == 0
+        deadline = time.monotonic() + 10
+        while _objects(s, "buffer-age") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _objects(s, "buffer-age") == 1
+        assert features.flush(s, "buffered") == 0       # both rows were in that file
+
+
+def test_session_close_writes_buffered_rows(home):
+    with Session(backend="local", home=home) as s:
+        s.client("s3").create_bucket(Bucket="buffer-close")
+        _group(s, "buffer-close")
+        rt = s.client("sagemaker-featurestore-runtime")
+        for i in range(3):
+            _put(rt, i)
+        assert _objects(s, "buffer-close") == 0
+        backend = s.router.backend("sagemaker-featurestore-runtime", s.region)
+    assert backend._timers == {}                        # the age timers are stopped
+    with Session(backend="local", home=home) as again:
+        assert _objects(again, "buffer-close") == 1
+        assert features.flush(again, "buffered") == 0
+
+
+def test_session_close_with_unwritable_store_keeps_rows(home, caplog):
+    with caplog.at_level(logging.WARNING, logger="aws_ml"):
+        with Session(backend="local", home=home) as s:
+            _group(s, "never-created")
+            _put(s.client("sagemaker-featurestore-runtime"), 0)
+    assert "not written" in caplog.text                 # said, not swallowed
+    with Session(backend="local", home=home) as again:
+        again.client("s3").create_bucket(Bucket="never-created")
+        assert features.flush(again, "buffered") == 1   # still buffered, durable

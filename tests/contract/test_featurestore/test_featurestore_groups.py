@@ -9,13 +9,14 @@ import re
 import time
 from datetime import datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 from botocore.exceptions import ClientError
 
 from aws_ml import features
 from tests.conftest import moto_gap
 
-from .conftest import DEFS, ROLE
+from .conftest import DEFS, ROLE, record
 
 
 def _create(sm, name="grp", defs=DEFS, rid="customer_id", et="event_time", **kw):
@@ -192,9 +193,13 @@ def test_list_filters_sorts_and_pages(sm, bucket, session):
     assert newest_first == ["gamma", "beta", "alpha"]  # default: CreationTime, Descending
 
 
-def test_update_adds_features_and_glue_columns(sm, bucket, session):
+def test_update_adds_features_and_glue_columns(sm, runtime, bucket, session):
     moto_gap(session, "moto does not implement UpdateFeatureGroup")
     _create(sm, "growing")
+    runtime.put_record(FeatureGroupName="growing", Record=record("c1", "2024-01-01T00:00:00Z", age=1))
+    with pytest.raises(ClientError) as exc:  # not a feature yet
+        runtime.put_record(FeatureGroupName="growing", Record=record("c2", "2024-01-01T00:00:00Z", tenure=3))
+    assert exc.value.response["Error"]["Code"] == "ValidationError"
     sm.update_feature_group(FeatureGroupName="growing",
                             FeatureAdditions=[{"FeatureName": "tenure", "FeatureType": "Integral"}])
     desc = _wait_created(sm, "growing")
@@ -203,6 +208,14 @@ def test_update_adds_features_and_glue_columns(sm, bucket, session):
     catalog = desc["OfflineStoreConfig"]["DataCatalogConfig"]
     table = session.client("glue").get_table(DatabaseName=catalog["Database"], Name=catalog["TableName"])
     assert "tenure" in [c["Name"] for c in table["Table"]["StorageDescriptor"]["Columns"]]
+    # the runtime takes the new feature at once; the offline rows written before have it empty
+    runtime.put_record(FeatureGroupName="growing", Record=record("c2", "2024-01-01T00:00:00Z", tenure=3))
+    got = runtime.get_record(FeatureGroupName="growing", RecordIdentifierValueAsString="c2")["Record"]
+    assert {"FeatureName": "tenure", "ValueAsString": "3"} in got
+    assert features.flush(session, "growing") == 2
+    entity = pd.DataFrame({"customer_id": ["c1", "c2"], "event_time": ["2024-02-01T00:00:00Z"] * 2})
+    pit = features.point_in_time_join(session, entity, [("growing", ["age", "tenure"])])
+    assert pit["age"].tolist()[0] == 1 and pd.isna(pit["tenure"].iloc[0]) and pit["tenure"].iloc[1] == 3
     with pytest.raises(ClientError) as exc:
         sm.update_feature_group(FeatureGroupName="growing",
                                 FeatureAdditions=[{"FeatureName": "age", "FeatureType": "Integral"}])
