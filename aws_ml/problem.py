@@ -154,21 +154,56 @@ class ProblemCheck:
         return json.loads(json.dumps(out, default=str))
 
     def to_html(self, path: str | Path | None = None) -> str:
-        """A small self-contained HTML page in the style of the other sections' reports."""
-        rows = "".join(f"<tr><th>{html.escape(a['en'])}<br><small>{html.escape(a['question'])}</small></th>"
-                       f"<td>{html.escape(a['answer'])}</td></tr>" for a in self.answers())
-        problems = "".join(f"<li>{html.escape(p)}</li>" for p in self.problems) or "<li>none</li>"
-        baselines = "".join(f"<tr><th>{html.escape(name)}</th><td>"
-                            + ", ".join(f"{k} = {v:.4f}" for k, v in scores.items()) + "</td></tr>"
+        """A self-contained HTML page in the frame of the other sections' reports
+        (:mod:`aws_ml.html_page`: header, figure tiles, cards); written to ``path`` if given."""
+        from .evaluation.dashboard import _CSS
+        from .html_page import render_page
+
+        esc = html.escape
+        s = self.spec
+        rows = "".join(f"<tr><th>{esc(a['en'])}<br><span class=\"small\">{esc(a['question'])}</span></th>"
+                       f"<td style=\"white-space:normal\">{esc(a['answer'])}</td></tr>" for a in self.answers())
+        findings = "".join(f'<li class="warn"><span class="badge warn">check</span>{esc(p)}</li>'
+                           for p in self.problems) or '<li class="info">Every check passed.</li>'
+        minority = f"{self.minority_share:.1%}" if self.minority_share is not None else "—"
+        tiles = [("Rows", f"{self.rows:,}", f"{self.columns} columns"),
+                 ("Problem type", esc(self.problem_type.replace("_", " ")),
+                  "as declared" if self.declared_type_ok and s.problem_type else
+                  ("inferred" if self.declared_type_ok else f"declared {esc(str(s.problem_type))}")),
+                 ("Rarest class", minority, f"{len(self.class_counts)} classes" if self.class_counts else "—"),
+                 ("Metric", esc(self.recommended_metric or s.metric),
+                  f"instead of {esc(s.metric)}" if not self.metric_ok else "fits"),
+                 ("Unlabelled rows", f"{self.unlabelled_rows:,}", "→ a labelling job" if self.unlabelled_rows else "")]
+        tile_html = '<div class="tiles">' + "".join(
+            f'<div class="tile"><div class="label">{a}</div><div class="value">{b}</div><div class="sub">{c}</div></div>'
+            for a, b, c in tiles) + "</div>"
+        counts = "".join(f'<tr><td>{esc(k)}</td><td class="num">{v:,}</td>'
+                         f'<td class="num">{v / max(sum(self.class_counts.values()), 1):.1%}</td></tr>'
+                         for k, v in self.class_counts.items())
+        baselines = "".join(f"<tr><th>{esc(name)}</th><td>"
+                            + ", ".join(f"{esc(k)} = {v:.4f}" for k, v in scores.items()) + "</td></tr>"
                             for name, scores in self.baselines.items())
-        page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>Problem formulation — {html.escape(self.spec.target)}</title><style>
-body {{ font-family: system-ui, sans-serif; margin: 24px; color: #16191f; }} table {{ border-collapse: collapse; }}
-th, td {{ text-align: left; vertical-align: top; padding: 6px 10px; border-bottom: 1px solid #e5e7eb; }}
-small {{ color: #5f6b7a; font-weight: normal; }} .warn {{ color: #8a4b00; }}</style></head><body>
-<h1>Section 1 — problem formulation</h1><table>{rows}</table>
-<h2>Checks</h2><ul class="warn">{problems}</ul><p>{html.escape(self.metric_note)}</p>
-<h2>Baselines to beat</h2><table>{baselines}</table></body></html>"""
+
+        def card(title: str, note: str, content: str) -> str:
+            note_html = f'<p class="note">{esc(note)}</p>' if note else ""
+            return f'<section class="card"><h2>{esc(title)}</h2>{note_html}{content}</section>'
+
+        body = [tile_html,
+                card("Section 1's questions", "The course note's questions, answered with this data.",
+                     f'<table class="data"><tbody>{rows}</tbody></table>'),
+                card("Checks", self.metric_note if self.metric_ok else "", f'<ul class="findings">{findings}</ul>')]
+        if counts:
+            body.append(card("Rows per class", f"Target '{s.target}'.", '<table class="data"><thead><tr><th>class'
+                             '</th><th>rows</th><th>share</th></tr></thead><tbody>' + counts + "</tbody></table>"))
+        if baselines:
+            body.append(card("Baselines to beat", "Trivial models scored on the labelled rows.",
+                             f'<table class="data"><tbody>{baselines}</tbody></table>'))
+        if self.text_columns:
+            body.append(card("Text columns", "Free text: Amazon Comprehend can tell what it is about "
+                             "(aws_ml.text_insight).", "<p>" + esc(", ".join(self.text_columns)) + "</p>"))
+        page = render_page(title=f"Section 1 — problem formulation: {esc(s.target)}", subtitle=esc(s.objective),
+                           body="\n".join(body), charts="[]", generator="aws_ml.problem",
+                           footer="aws_ml section 1 · problem formulation", css=_CSS)
         if path is not None:
             Path(path).write_text(page, encoding="utf-8")
         return page

@@ -3,7 +3,11 @@ which languages each operation accepts.
 
 Sizes are those of the Comprehend developer guide ("Guidelines and quotas"): 100 KB for
 dominant language, entities, key phrases and PII; 5 KB for sentiment and syntax; 5 KB for
-every document of a batch; 25 documents a batch.
+every document of a batch; 25 documents a batch. Languages: sentiment, entities and key
+phrases in the 12 primary languages; syntax in en/es/fr/de/it/pt; PII in en/es; custom
+classification in de/en/es/fr/it/pt. A code outside an operation's request enum is refused
+with ValidationException by the dispatcher (botocore's model); one inside it that AWS does
+not serve for the operation gets UnsupportedLanguageException here.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The Ground Truth worker portal in a real headless Chromium, used as a person would: sign
 in, open a text-classification task and click a category, open a bounding-box task on a digit
-image and drag a box, submit both; the answers land in the jobs' worker responses in S3."""
+image and drag a box, choose several categories, select a span of text and tag it as an entity;
+the answers land in the jobs' worker responses in S3."""
 from __future__ import annotations
 
 import json
@@ -31,6 +32,14 @@ def portal(tmp_path_factory):
         manifest = put_text_manifest(s3, [{"source-ref": r["source-ref"]} for r in images], key="input/digits.manifest")
         sm.create_labeling_job(**job_request(s3, "web-boxes", "BoundingBox", team, manifest,
                                              put_labels(s3, ["digit"], key="input/box-labels.json")))
+        sm.create_labeling_job(**job_request(
+            s3, "web-ner", "NamedEntityRecognition", team,
+            put_text_manifest(s3, [{"source": "Ada Lovelace lived in London."}], key="input/ner.manifest"),
+            put_labels(s3, ["PERSON", "PLACE"], key="input/ner-labels.json")))
+        sm.create_labeling_job(**job_request(
+            s3, "web-multi", "TextMultiClassMultiLabel", team,
+            put_text_manifest(s3, [{"source": "Great music, weak plot."}], key="input/multi.manifest"),
+            put_labels(s3, ["music", "plot", "acting"], key="input/multi-labels.json")))
         url = serve_portal(home)
         try:
             yield {"url": url, "worker": worker, "s3": s3, "images": images}
@@ -116,3 +125,55 @@ def test_draw_a_bounding_box_by_dragging(browser, portal, artifacts):
     for key in ("left", "top", "width", "height"):
         assert abs(drawn[key] - target[key]) <= 3, (key, drawn, target)
     assert problems == {"console": [], "page": [], "network": []}
+
+
+def test_choose_several_categories(browser, portal):
+    page, problems = open_page(browser, f"{portal['url']}/workers/{portal['worker']}")
+    try:
+        page.click('a.start[data-job="web-multi"]')
+        page.wait_for_selector("crowd-classifier-multi-select .crowd-choice")
+        page.click('crowd-classifier-multi-select .crowd-choice[data-label="music"]')
+        page.click('crowd-classifier-multi-select .crowd-choice[data-label="plot"]')
+        page.click('crowd-classifier-multi-select .crowd-choice[data-label="acting"]')
+        page.click('crowd-classifier-multi-select .crowd-choice[data-label="acting"]')     # and unchoose one
+        with page.expect_navigation():
+            page.click("crowd-form button[type=submit]")
+    finally:
+        page.close()
+    (answer,) = worker_responses(portal["s3"], "web-multi")
+    assert sorted(answer["answerContent"]["crowd-classifier-multi-select"]["labels"]) == ["music", "plot"]
+    assert problems == {"console": [], "page": [], "network": []}
+
+
+def test_mark_entities_by_selecting_text(browser, portal, artifacts):
+    text = "Ada Lovelace lived in London."
+    page, problems = open_page(browser, f"{portal['url']}/workers/{portal['worker']}")
+    try:
+        page.click('a.start[data-job="web-ner"]')
+        page.wait_for_selector("crowd-entity-annotation .crowd-ner-text")
+        box = page.locator("crowd-entity-annotation .crowd-ner-text")
+        assert box.inner_text() == text
+        page.mouse.dblclick(*_word_centre(page, "London"))                      # a person double-clicks the word
+        page.click('crowd-entity-annotation .crowd-choice[data-label="PLACE"]')
+        assert page.inner_text('crowd-entity-annotation .crowd-entity[data-label="PLACE"]') == "London"
+        page.screenshot(path=str(artifacts / "labeling_portal_entities.png"), full_page=True)
+        with page.expect_navigation():
+            page.click("crowd-form button[type=submit]")
+    finally:
+        page.close()
+    (answer,) = worker_responses(portal["s3"], "web-ner")
+    (entity,) = answer["answerContent"]["crowd-entity-annotation"]["entities"]
+    assert entity["label"] == "PLACE" and text[entity["startOffset"]:entity["endOffset"]] == "London"
+    assert problems == {"console": [], "page": [], "network": []}
+
+
+def _word_centre(page, word: str) -> tuple[float, float]:
+    """The page coordinates of the middle of ``word`` in the entity text box."""
+    x, y = page.evaluate("""word => {
+        const node = document.querySelector('crowd-entity-annotation .crowd-ner-text').firstChild;
+        const start = node.textContent.indexOf(word), range = document.createRange();
+        range.setStart(node, start); range.setEnd(node, start + word.length);
+        const r = range.getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2];
+    }""", word)
+    return x, y

@@ -30,7 +30,10 @@ def test_fraud_spec_infers_binary_and_flags_accuracy(claims):
     answers = check.answers()
     assert len(answers) == 3 and "164" in answers[1]["answer"]
     assert "f1" in answers[2]["answer"]
-    assert "<h1>Section 1" in check.to_html()
+    page = check.to_html()
+    assert "<h1>Section 1" in page and '<div class="tiles">' in page          # the reports' frame
+    assert "Baselines to beat" in page and "accuracy = 0.9672" in page
+    assert "Rows per class" in page and "Is this claim fraudulent?" in page
     assert check.to_dict()["ok"] is False
 
 
@@ -72,3 +75,57 @@ def test_spec_from_s3(session):
     s3.upload_file(str(datasets.path("fraud/claims")), "spec-data", "claims.csv")
     check = ProblemSpec(objective="x", question="y", target="fraud").check("s3://spec-data/claims.csv", session)
     assert check.class_counts["1"] == 164 and check.rows == 5000
+
+
+def test_html_report_is_written(tmp_path, claims):
+    check = ProblemSpec(objective="Stop <fraud>", question="Fraud?", target="fraud").check(claims)
+    page = check.to_html(tmp_path / "problem.html")
+    assert (tmp_path / "problem.html").read_text(encoding="utf-8") == page
+    assert "Stop &lt;fraud&gt;" in page and "<fraud>" not in page            # escaped
+
+
+def test_multiclass_regression_baselines_and_anomaly_detection(claims):
+    import pandas as pd
+
+    df = pd.DataFrame({"colour": ["red", "green", "blue", "red"] * 50, "x": range(200)})
+    check = ProblemSpec(objective="x", question="Which colour?", target="colour", metric="accuracy").check(df)
+    assert check.problem_type == "multiclass" and check.class_counts == {"red": 100, "green": 50, "blue": 50}
+    assert check.metric_ok                                                   # 25 % minority: accuracy is fine
+    assert check.baselines["majority"]["accuracy"] == pytest.approx(0.5) and "f1_macro" in check.baselines["majority"]
+    assert set(check.baselines) == {"majority", "stratified random"}
+    reg = ProblemSpec(objective="x", question="How much?", target="total_claim_amount", metric="mae").check(claims)
+    assert set(reg.baselines) == {"mean", "median"}
+    y = claims["total_claim_amount"]
+    assert reg.baselines["median"]["mae"] == pytest.approx((y - y.median()).abs().mean())
+    assert reg.baselines["mean"]["rmse"] == pytest.approx(y.std(ddof=0))
+    anomaly = ProblemSpec(objective="x", question="Is this claim unusual?", target="fraud",
+                          problem_type="anomaly_detection", metric="pr_auc").check(claims)
+    assert anomaly.declared_type_ok and anomaly.problem_type == "anomaly_detection" and anomaly.metric_ok
+    wrong = ProblemSpec(objective="x", question="y", target="fraud", metric="rmse").check(claims)
+    assert not wrong.metric_ok and wrong.recommended_metric == "f1"
+
+
+def test_target_without_any_label_needs_a_declared_type():
+    import pandas as pd
+
+    df = pd.DataFrame({"text": ["a long enough review of the film", "another review of a different film"],
+                       "sentiment": [None, None]})
+    with pytest.raises(ProblemSpecError, match="declare problem_type"):
+        ProblemSpec(objective="x", question="y", target="sentiment").check(df)
+    check = ProblemSpec(objective="x", question="y", target="sentiment", problem_type="binary").check(df)
+    assert check.unlabelled_rows == 2 and check.text_columns == ["text"]
+    assert any("labelling job" in p for p in check.problems)
+
+
+def test_yaml_spec_with_every_key(tmp_path, claims):
+    path = tmp_path / "problem.yaml"
+    path.write_text("problem:\n  objective: Stop fraud\n  question: Is this claim fraudulent?\n  target: fraud\n"
+                    "  problem_type: binary\n  positive_class: 1\n  metric: pr_auc\n  threshold: 0.4\n"
+                    "  id_columns: [policy_id]\n")
+    spec = ProblemSpec.from_yaml(path)
+    assert (spec.problem_type, spec.positive_class, spec.threshold, spec.id_columns) == ("binary", 1, 0.4, ["policy_id"])
+    check = spec.check(claims)
+    assert check.ok and "pr_auc ≥ 0.4" in check.answers()[2]["answer"]
+    path.write_text("objective: x\nquestion: y\ntarget: fraud\nproblem_type: clustering\n")
+    with pytest.raises(ProblemSpecError, match="problem_type must be one of"):
+        ProblemSpec.from_yaml(path)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 
 import pytest
 from botocore.exceptions import ClientError
 
 from .test_sagemaker_labeling_support import (BUCKET, COGNITO, REGION, SENTIMENTS, create_team,  # noqa: F401
-                                              gt_session, gt_session_slow_on_moto, job_request, list_keys, put_labels, put_text_manifest, read_lines,
-                                              reviews, wait_for_job)
+                                              gt_session, gt_session_slow_on_moto, job_request, list_keys,
+                                              put_labels, put_text_manifest, read_lines, reviews, wait_for_job,
+                                              worker_accuracies)
 
 TEXT_TYPE = "groundtruth/text-classification"
 
@@ -65,24 +65,6 @@ def test_workteam_lifecycle(gt_session):
 
 
 # -- a text-classification job with simulated workers ----------------------------------------
-def _accuracies_from_worker_responses(s3, name: str, truth: dict[int, str]) -> dict[str, float]:
-    right, seen = defaultdict(int), defaultdict(int)
-    keys = list_keys(s3, f"output/{name}/annotations/worker-response/iteration-1/")
-    assert len(keys) == len(truth)                       # one file per data object, every answer in it
-    for key in keys:
-        assert re.fullmatch(rf"output/{name}/annotations/worker-response/iteration-1/\d+/"
-                            r"\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.json", key)
-        index = int(key.split("/")[-2])
-        body = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
-        assert len(body["answers"]) == 3
-        for a in body["answers"]:
-            assert set(a) == {"acceptanceTime", "answerContent", "submissionTime", "timeSpentInSeconds",
-                              "workerId", "workerMetadata"}
-            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", a["submissionTime"])
-            seen[a["workerId"]] += 1
-            right[a["workerId"]] += a["answerContent"]["crowd-classifier"]["label"] == truth[index]
-    return {w: right[w] / seen[w] for w in seen}
-
 
 def test_text_classification_with_simulated_workers(gt_session):
     s3, sm = gt_session.client("s3"), gt_session.client("sagemaker")
@@ -113,7 +95,7 @@ def test_text_classification_with_simulated_workers(gt_session):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}", meta["creation-date"])
 
     consolidated = sum(line["label-metadata"]["class-name"] == line["sentiment"] for line in lines) / 200
-    workers = _accuracies_from_worker_responses(s3, "reviews-sentiment", {r["id"]: r["sentiment"] for r in rows})
+    workers = worker_accuracies(s3, "reviews-sentiment", {r["id"]: r["sentiment"] for r in rows})
     assert len(workers) == 3 and all(0.6 < a < 0.8 for a in workers.values())
     assert consolidated > max(workers.values())
 
@@ -127,6 +109,9 @@ def test_text_classification_with_simulated_workers(gt_session):
                                       "label-quality-report.json")["Body"].read())
     assert report["judgements"] == 600 and len(report["workers"]) == 3
     assert 0 < report["agreement"]["fleissKappa"] < 0.5 and report["agreement"]["krippendorffAlpha"] is not None
+    assert len(report["agreement"]["pairwiseCohensKappa"]) == 3
+    for entry in report["workers"]:          # Dawid–Skene's estimate of each worker's accuracy is close
+        assert abs(entry["estimatedAccuracy"] - workers[entry["workerId"]]) < 0.1, entry
 
     summaries = sm.list_labeling_jobs(StatusEquals="Completed")["LabelingJobSummaryList"]
     assert [s["LabelingJobName"] for s in summaries] == ["reviews-sentiment"]
@@ -236,6 +221,9 @@ BAD = {
     "label attribute ending in -metadata": ("attribute", "ValidationException", "-metadata"),
     "mismatched consolidation Lambda": ("acs", "ValidationException", "does not match"),
     "two UIs": ("ui", "ValidationException", "exactly one of"),
+    "HumanTaskUiArn of NER for text classification": ("ui-arn", "ValidationException", "is not valid"),
+    "label category file that is not JSON": ("labels-json", "ValidationException", "not valid JSON"),
+    "worker template Liquid cannot parse": ("template", "ValidationException", "cannot be rendered"),
 }
 
 
@@ -265,6 +253,13 @@ def test_bad_input_is_refused_and_stores_nothing(gt_session, case):
     elif what == "acs":
         htc["AnnotationConsolidationConfig"]["AnnotationConsolidationLambdaArn"] = \
             "arn:aws:lambda:us-east-1:432418664414:function:ACS-BoundingBox"
+    elif what == "ui-arn":
+        htc["UiConfig"] = {"HumanTaskUiArn": f"arn:aws:sagemaker:{REGION}:394669845002:human-task-ui/"
+                                             "NamedEntityRecognition"}
+    elif what == "template":
+        s3.put_object(Bucket=BUCKET, Key="input/TextMultiClass.liquid.html", Body=b"<crowd-form>{% if %}</crowd-form>")
+    elif what == "labels-json":
+        s3.put_object(Bucket=BUCKET, Key="input/labels.json", Body=b"labels: [POSITIVE, NEGATIVE]")
     elif what == "ui":
         htc["UiConfig"]["HumanTaskUiArn"] = f"arn:aws:sagemaker:{REGION}:394669845002:human-task-ui/NamedEntityRecognition"
     with pytest.raises(ClientError) as err:

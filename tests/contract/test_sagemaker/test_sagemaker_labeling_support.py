@@ -3,7 +3,9 @@ them, a work team, CreateLabelingJob requests for the built-in task types, digit
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -137,3 +139,25 @@ def digit_images(s3, n: int = 4, side: int = 128) -> list[dict]:
                "width": int((xs.max() - xs.min() + 1) * scale), "height": int((ys.max() - ys.min() + 1) * scale)}
         rows.append({"source-ref": f"s3://{BUCKET}/{key}", "digit": str(digits.target[i]), "box": box})
     return rows
+
+
+def worker_accuracies(s3, name: str, truth: dict[int, str]) -> dict[str, float]:
+    """Each worker's accuracy, read from the worker-response files of a finished text job
+    (checking their layout: one file per data object, AWS's answer keys)."""
+    right, seen = defaultdict(int), defaultdict(int)
+    keys = list_keys(s3, f"output/{name}/annotations/worker-response/iteration-1/")
+    assert len(keys) == len(truth)                       # one file per data object, every answer in it
+    for key in keys:
+        assert re.fullmatch(rf"output/{name}/annotations/worker-response/iteration-1/\d+/"
+                            r"\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.json", key)
+        index = int(key.split("/")[-2])
+        body = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+        assert len(body["answers"]) == 3
+        for a in body["answers"]:
+            assert set(a) == {"acceptanceTime", "answerContent", "submissionTime", "timeSpentInSeconds",
+                              "workerId", "workerMetadata"}
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", a["submissionTime"])
+            seen[a["workerId"]] += 1
+            right[a["workerId"]] += a["answerContent"]["crowd-classifier"]["label"] == truth[index]
+    return {w: right[w] / seen[w] for w in seen}
+
