@@ -25,6 +25,8 @@ MOTO_MISSING = frozenset({
     "sagemaker-runtime",               # moto answers invoke_endpoint with canned bodies
     "sagemaker-featurestore-runtime",  # not in moto
     "athena",                          # moto records queries but does not run them
+    "comprehend",                      # moto answers detection with canned data (every text
+                                       # NEUTRAL), records classifiers and jobs, runs none
 })
 
 # Operations of services moto serves that moto does not implement (it raises

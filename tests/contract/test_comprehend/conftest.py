@@ -36,6 +36,18 @@ def course_note() -> str:
     return text.encode("utf-8")[:100_000].decode("utf-8", errors="ignore")
 
 
+@pytest.fixture(params=["local", "moto"])
+def session(request, home):
+    """The contract suite's session, with Comprehend on moto itself for the ``moto`` case:
+    a default moto session serves Comprehend locally (moto runs none of it), so these tests
+    pin it to moto to keep checking moto's records against AWS's behaviour (gaps named)."""
+    from aws_ml import Session
+
+    services = {"comprehend": "moto"} if request.param == "moto" else None
+    with Session(backend=request.param, home=home, region="us-east-1", services=services) as s:
+        yield s
+
+
 @pytest.fixture
 def comprehend(local_session):
     return local_session.client("comprehend")

@@ -201,3 +201,15 @@ def test_unserved_operations_name_themselves(comprehend, operation, kwargs):
         getattr(comprehend, operation)(**kwargs)
     op_name = comprehend.meta.method_to_api_mapping[operation]
     assert err.value.operation == op_name and f"comprehend.{op_name}" in str(err.value)
+
+
+def test_a_moto_session_serves_comprehend_locally_with_real_models(home):
+    """moto answers DetectSentiment with canned data (NEUTRAL for any text) and runs no job
+    or classifier: a moto session routes Comprehend to the local backend, with a notice."""
+    from aws_ml import Session
+
+    with Session(backend="moto", home=home, region="us-east-1") as s:
+        assert s.backend_for("comprehend") == "local" and s.backend_for("s3") == "moto"
+        c = s.client("comprehend")
+        assert c.detect_sentiment(Text="I hate this awful, boring film.", LanguageCode="en")["Sentiment"] == "NEGATIVE"
+        assert c.detect_dominant_language(Text="Bonjour à tous, merci d'être venus.")["Languages"][0]["LanguageCode"] == "fr"
