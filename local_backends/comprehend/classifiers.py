@@ -153,11 +153,12 @@ class ClassifierMixin:
         import os
         root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
+        env.update(self.peers.child_env)   # the output reaches S3 as this session's does
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         log = open(folder / "training.log", "wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "local_backends.comprehend.training",
-             str(self._store.path), arn, str(folder)],
+             str(self._store.path), arn, str(folder), str(self.home)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=root,
             start_new_session=True)
         log.close()

@@ -5,9 +5,13 @@ regression (one-vs-rest for ``MULTI_LABEL``). As AWS does, 10 % of the training 
 (stratified) are held out to compute ``EvaluationMetrics`` unless a test set is given; the
 model that is kept is the one those metrics measure.
 
-Run as ``python -m local_backends.comprehend.training <db> <arn> <folder>`` by
+Run as ``python -m local_backends.comprehend.training <db> <arn> <folder> <home>`` by
 ``CreateDocumentClassifier``: the training runs in its own process, so it outlives the
-caller as AWS's does; the status moves SUBMITTED -> TRAINING -> TRAINED or IN_ERROR.
+caller as AWS's does; the status moves SUBMITTED -> TRAINING -> TRAINED or IN_ERROR. When
+the classifier has an ``OutputDataConfig``, the process writes AWS's training output there,
+``<S3Uri>/<account>-CLR-<id>/output/output.tar.gz`` holding ``confusion_matrix.json``
+(rows: actual labels, columns: predicted), through the S3 of the session that created the
+classifier (``AWS_ML_JOB_SESSION``), and describe then reports that URI.
 """
 from __future__ import annotations
 
@@ -98,6 +102,13 @@ def train(texts: list[str], labels: list, mode: str, test: tuple[list[str], list
         y_test = binarizer.transform(test[1]) if binarizer is not None else np.array(test[1])
     model = build_model(mode).fit(x_train, y_train)
     predicted = model.predict(x_test)
+    if mode == "MULTI_LABEL":   # one [[TN, FP], [FN, TP]] matrix a label
+        matrix = metrics.multilabel_confusion_matrix(y_test, predicted).tolist()
+    else:
+        matrix = metrics.confusion_matrix(y_test, predicted, labels=classes).tolist()
+    confusion = {"type": "multi_label" if mode == "MULTI_LABEL" else "multi_class",
+                 "confusion_matrix": matrix, "labels": [str(c) for c in classes],
+                 "all_labels": [str(c) for c in classes]}
     average = "macro"
     evaluation = {
         "Accuracy": metrics.accuracy_score(y_test, predicted),
@@ -112,7 +123,7 @@ def train(texts: list[str], labels: list, mode: str, test: tuple[list[str], list
     metadata = {"NumberOfLabels": len(classes), "NumberOfTrainedDocuments": len(x_train),
                 "NumberOfTestDocuments": len(x_test),
                 "EvaluationMetrics": {k: float(v) for k, v in evaluation.items()}}
-    return model, binarizer, metadata
+    return model, binarizer, metadata, confusion
 
 
 def load_documents(folder: Path, name: str, props: dict, mode: str):
@@ -124,7 +135,32 @@ def load_documents(folder: Path, name: str, props: dict, mode: str):
     return parse_csv(data, mode, config.get("LabelDelimiter", "|"))
 
 
-def run(db_path: Path, arn: str, folder: Path) -> None:
+def write_output(home: Path, arn: str, props: dict, confusion: dict) -> str | None:
+    """Put the training output archive under the classifier's ``OutputDataConfig`` (if any)
+    and return its ``s3://`` URI."""
+    import tarfile
+    import uuid
+
+    prefix = (props.get("OutputDataConfig") or {}).get("S3Uri")
+    if not prefix:
+        return None
+    from local_backends.core.base import Peers
+
+    _, _, _, region, account, _ = arn.split(":", 5)
+    bucket, _, key = prefix[5:].partition("/")
+    key = f"{key.rstrip('/') + '/' if key else ''}{account}-CLR-{uuid.uuid4().hex}/output/output.tar.gz"
+    body = json.dumps(confusion, indent=1).encode()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        member = tarfile.TarInfo("confusion_matrix.json")
+        member.size, member.mtime = len(body), int(time.time())
+        tar.addfile(member, io.BytesIO(body))
+    s3 = Peers.standalone(home, region, account).client("s3")
+    s3.put_object(Bucket=bucket, Key=key, Body=archive.getvalue())
+    return f"s3://{bucket}/{key}"
+
+
+def run(db_path: Path, arn: str, folder: Path, home: Path | None = None) -> None:
     """Train the classifier ``arn`` from the files in ``folder`` and record the outcome."""
     from .store import SCHEMA
     from local_backends.core.state import SqliteStore
@@ -140,11 +176,18 @@ def run(db_path: Path, arn: str, folder: Path) -> None:
     try:
         texts, labels = load_documents(folder, "train.data", props, mode)
         test = load_documents(folder, "test.data", props, mode) if (folder / "test.data").exists() else None
-        model, binarizer, metadata = train(texts, labels, mode, test)
+        model, binarizer, metadata, confusion = train(texts, labels, mode, test)
         tmp = folder / f"model.pkl.{os.getpid()}.tmp"
         with open(tmp, "wb") as fh:
             pickle.dump({"mode": mode, "model": model, "binarizer": binarizer}, fh)
         os.replace(tmp, folder / "model.pkl")
+        try:
+            output = write_output(home or db_path.parent.parent, arn, props, confusion)
+        except Exception as exc:  # an unwritable output location fails the training, as on AWS
+            raise RuntimeError(f"could not write the training output to "
+                               f"{props['OutputDataConfig']['S3Uri']}: {exc}") from exc
+        if output:
+            props["OutputDataConfig"] = {**props["OutputDataConfig"], "S3Uri": output}
     except Exception as exc:  # the classifier records why it failed, as AWS's does
         traceback.print_exc()
         now = time.time()
@@ -155,9 +198,9 @@ def run(db_path: Path, arn: str, folder: Path) -> None:
         return
     now = time.time()
     with store.transaction() as db:
-        db.execute("UPDATE classifiers SET status = 'TRAINED', metadata = ?, training_end = ?, "
+        db.execute("UPDATE classifiers SET status = 'TRAINED', metadata = ?, props = ?, training_end = ?, "
                    "end_time = ? WHERE arn = ? AND status = 'TRAINING'",
-                   (json.dumps(metadata), now, now, arn))
+                   (json.dumps(metadata), json.dumps(props), now, now, arn))
         stopped = db.execute("UPDATE classifiers SET status = 'STOPPED', training_end = ?, end_time = ? "
                              "WHERE arn = ? AND status = 'STOP_REQUESTED'", (now, now, arn)).rowcount
     if stopped:
@@ -165,4 +208,4 @@ def run(db_path: Path, arn: str, folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    run(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]))
+    run(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]) if len(sys.argv) > 4 else None)

@@ -84,6 +84,11 @@ def test_labelling_feeds_a_comprehend_classifier_on_localstack(localstack_server
         assert props["Status"] == "TRAINED", props.get("Message")
         meta = props["ClassifierMetadata"]
         assert meta["NumberOfTrainedDocuments"] + meta["NumberOfTestDocuments"] == 120
+        # the training output (confusion matrix), written by the detached training process,
+        # is in LocalStack's S3
+        out = props["OutputDataConfig"]["S3Uri"]
+        assert out.startswith("s3://ls-labels/comprehend/") and out.endswith("/output/output.tar.gz")
+        assert s3.head_object(Bucket="ls-labels", Key=out[len("s3://ls-labels/"):])["ContentLength"] > 0
         # it serves: a real endpoint classifies a review read back from LocalStack's S3
         endpoint = comprehend.create_endpoint(EndpointName="ls-reviews", ModelArn=arn,
                                               DesiredInferenceUnits=1)["EndpointArn"]

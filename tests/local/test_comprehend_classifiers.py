@@ -158,3 +158,49 @@ def test_stopped_training_keeps_no_model(clients):
     assert props["Status"] == "STOPPED" and "ClassifierMetadata" not in props
     with pytest.raises(comprehend.exceptions.ResourceUnavailableException):
         comprehend.create_endpoint(EndpointName="stopped", ModelArn=arn, DesiredInferenceUnits=1)
+
+
+@pytest.mark.parametrize("mode", ["MULTI_CLASS", "MULTI_LABEL"])
+def test_training_output_holds_the_confusion_matrix(clients, mode):
+    """AWS writes ``<S3Uri>/<account>-CLR-<id>/output/output.tar.gz`` with
+    ``confusion_matrix.json`` and reports that URI in OutputDataConfig once TRAINED."""
+    import io
+    import tarfile
+
+    s3, comprehend = clients
+    rows = GENRES * 10 if mode == "MULTI_LABEL" else [(g.split("|")[0], t) for g, t in GENRES * 10]
+    s3.put_object(Bucket="data", Key="train.csv", Body="".join(f"{g},{t}\n" for g, t in rows).encode())
+    extra = {"LabelDelimiter": "|"} if mode == "MULTI_LABEL" else {}
+    arn = comprehend.create_document_classifier(
+        DocumentClassifierName=f"cm-{mode.lower().replace('_', '-')}", DataAccessRoleArn=ROLE, Mode=mode,
+        InputDataConfig={"S3Uri": "s3://data/train.csv", **extra}, LanguageCode="en",
+        OutputDataConfig={"S3Uri": "s3://data/comprehend-output/"})["DocumentClassifierArn"]
+    props = wait(comprehend, arn)
+    assert props["Status"] == "TRAINED", props.get("Message")
+    uri = props["OutputDataConfig"]["S3Uri"]
+    assert uri.startswith("s3://data/comprehend-output/123456789012-CLR-") and uri.endswith("/output/output.tar.gz")
+    body = s3.get_object(Bucket="data", Key=uri[len("s3://data/"):])["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        assert tar.getnames() == ["confusion_matrix.json"]
+        matrix = json.load(tar.extractfile("confusion_matrix.json"))
+    meta = props["ClassifierMetadata"]
+    assert matrix["type"] == mode.lower() and len(matrix["labels"]) == meta["NumberOfLabels"]
+    cm = matrix["confusion_matrix"]
+    if mode == "MULTI_CLASS":  # rows are the test documents' actual labels
+        assert sum(map(sum, cm)) == meta["NumberOfTestDocuments"]
+        accuracy = sum(cm[i][i] for i in range(len(cm))) / meta["NumberOfTestDocuments"]
+        assert accuracy == pytest.approx(meta["EvaluationMetrics"]["Accuracy"])
+    else:                      # one [[TN, FP], [FN, TP]] a label, each over every test document
+        assert all(sum(map(sum, m)) == meta["NumberOfTestDocuments"] for m in cm)
+
+
+def test_unwritable_output_location_fails_the_training(clients):
+    s3, comprehend = clients
+    s3.put_object(Bucket="data", Key="train.csv",
+                  Body="".join(f"{g.split('|')[0]},{t}\n" for g, t in GENRES * 10).encode())
+    arn = comprehend.create_document_classifier(
+        DocumentClassifierName="no-output", DataAccessRoleArn=ROLE, LanguageCode="en",
+        InputDataConfig={"S3Uri": "s3://data/train.csv"},
+        OutputDataConfig={"S3Uri": "s3://no-such-bucket-here/out/"})["DocumentClassifierArn"]
+    props = wait(comprehend, arn)
+    assert props["Status"] == "IN_ERROR" and "no-such-bucket-here" in props["Message"]
