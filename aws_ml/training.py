@@ -586,7 +586,7 @@ def _tune_here(session, name: str, config: dict, definition: dict, status) -> Tu
     strategies, each trial a training job created there and run here, in batches of
     ``MaxParallelTrainingJobs``. No early stopping here (trials run to their end, and
     Hyperband samples like Random)."""
-    from local_backends.sagemaker.tuning import trial_job_name
+    from local_backends.sagemaker.tuning import trial_job_name, trial_request
     from local_backends.sagemaker.tuning_strategies import make_strategy
 
     objective = config["HyperParameterTuningJobObjective"]
@@ -594,18 +594,13 @@ def _tune_here(session, name: str, config: dict, definition: dict, status) -> Tu
     limits = config["ResourceLimits"]
     capacity = strategy.capacity()
     max_jobs = min(x for x in (limits.get("MaxNumberOfTrainingJobs"), capacity) if x is not None)
-    builtin = "sagemaker_program" not in definition["StaticHyperParameters"]
     trials: list[dict] = []
     models: dict[str, str] = {}
 
     def one(seq_trial):
         seq, trial = seq_trial
-        job = trial_job_name(name, seq, trial.params)
-        hps = {**definition["StaticHyperParameters"], **trial.params}
-        if builtin:
-            hps["_tuning_objective_metric"] = objective["MetricName"]
-        request = {"TrainingJobName": job, "HyperParameters": hps,
-                   **{k: v for k, v in definition.items() if k != "StaticHyperParameters"}}
+        request = trial_request(definition, trial_job_name(name, seq, trial.params), trial.params,
+                                objective["MetricName"])
         return trial, _run_training(session, request, wait=True, status=status)
 
     seq = 0
@@ -709,6 +704,7 @@ def _automl_here(session, request: dict, status) -> AutoMLResult:
     its artifacts written to that backend's S3."""
     from local_backends.sagemaker import automl_runner as runner
 
+    started = time.time()
     name = request["AutoMLJobName"]
     s3 = session.client("s3")
     tabular = request["AutoMLProblemTypeConfig"]["TabularJobConfig"]
@@ -718,23 +714,21 @@ def _automl_here(session, request: dict, status) -> AutoMLResult:
     metric = (request.get("AutoMLJobObjective") or {}).get("MetricName") or \
         runner.DEFAULT_OBJECTIVE[data.problem_type]
     bucket, prefix = runner.output_prefix(request["OutputDataConfig"]["S3OutputPath"], name)
-    image = runner.INFERENCE_IMAGE.format(region=session.region)
-    results, _ = runner.search(data, name, tabular["CompletionCriteria"]["MaxCandidates"],
+    criteria = tabular["CompletionCriteria"]
+    results, _ = runner.search(data, name, criteria["MaxCandidates"],
+                               deadline=runner.runtime_deadline(criteria, started),
                                on_start=lambda c: status.update(f"candidate {c.name}"))
     board = []
     for cand in results:
         if cand.failure:
             continue
-        key = f"{prefix}tuning/{cand.name}/output/model.tar.gz"
+        key = runner.candidate_model_key(prefix, cand.name)
         s3.put_object(Bucket=bucket, Key=key, Body=cand.archive)
         board.append({"CandidateName": cand.name, "CandidateStatus": "Completed",
                       "metrics": cand.metrics, "ModelDataUrl": f"s3://{bucket}/{key}"})
     board.sort(key=lambda c: c["metrics"][metric], reverse=metric not in runner.MINIMIZE)
     best = board[0] if board else None
-    container = best and {"Image": image, "ModelDataUrl": best["ModelDataUrl"],
-                          "Environment": {"SAGEMAKER_PROGRAM": "inference.py",
-                                          "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
-                                          "SAGEMAKER_INFERENCE_OUTPUT": "predicted_label"}}
+    container = best and runner.inference_container(session.region, best["ModelDataUrl"])
     return AutoMLResult(name, "Completed" if best else "Failed", data.problem_type, metric,
                         best and best["CandidateName"], dict(best["metrics"]) if best else {},
                         best and best["ModelDataUrl"], container, board)

@@ -12,7 +12,9 @@ Differences from AWS, by design: candidates are scored in the job's process (sci
 and XGBoost pipelines, cross-validated) rather than by separate training and processing
 jobs, so the ``CandidateSteps`` name steps that ``DescribeTrainingJob`` does not know; no
 explainability or model-insights reports, no data-exploration notebooks; only the tabular
-problem type; ``MaxRuntimePerTrainingJobInSeconds`` is not enforced within a candidate;
+problem type; ``MaxRuntimePerTrainingJobInSeconds`` is not enforced within a candidate and
+``MaxAutoMLJobRuntimeInSeconds`` is checked between candidates (the one being scored when
+the time is up runs to its end);
 candidates are scored by 3-fold cross-validation on the training channel (or on the
 validation channel when there is one), not on a ``DataSplitConfig.ValidationFraction`` split;
 ``MaxCandidates`` defaults to 10 (AWS: 250).
@@ -20,25 +22,19 @@ validation channel when there is one), not on a ``DataSplitConfig.ValidationFrac
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 from local_backends.core.base import operation
 from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse, ResourceNotFound,
                                         ValidationException)
 from local_backends.core.processes import process_token
 from local_backends.core.times import utc_datetime as _dt
-from local_backends.sagemaker.listing import filter_jobs, paginate
+from local_backends.sagemaker.listing import list_page, sorted_page
 
 from .automl_runner import DEFAULT_OBJECTIVE, METRICS, MINIMIZE
-from .job_store import JobStore
+from .job_store import BackendStore, JobStore, spawn_detached
 
 
-_REPO_ROOT = str(Path(__file__).resolve().parents[2])
-ACTIVE = ("InProgress", "Stopping")
 _BOOTSTRAP = (
     "import sys\n"
     "from local_backends.sagemaker.automl_runner import main\n"
@@ -93,8 +89,15 @@ class UnsupportedAutoMLJob(NotImplementedByBackend):
 
     def __init__(self, message: str) -> None:
         super().__init__("sagemaker", "CreateAutoMLJobV2", message=message)
+
+
 def _not_found(name: str) -> ResourceNotFound:
     return ResourceNotFound(f"Could not find AutoML job with name {name}.")
+
+
+_CANDIDATE_SORT_KEYS = {"CreationTime": lambda c: (c["creation_time"], c["seq"]),
+                        "Status": lambda c: (c["status"], c["seq"]),
+                        "FinalObjectiveMetricValue": lambda c: (c["objective"], c["seq"])}
 
 
 class AutoMLStore(JobStore):
@@ -122,13 +125,7 @@ class AutoMLStore(JobStore):
 class AutoMLJobs:
     """The Autopilot (AutoML V2) operations of the local SageMaker backend (a mixin)."""
 
-    _automl_store: AutoMLStore | None = None
-
-    @property
-    def automl_store(self) -> AutoMLStore:
-        if self._automl_store is None:
-            self._automl_store = AutoMLStore(self.home)
-        return self._automl_store
+    automl_store = BackendStore(AutoMLStore)
 
     # -- CreateAutoMLJobV2 ------------------------------------------------------------------
     @operation
@@ -207,27 +204,17 @@ class AutoMLJobs:
 
     def _spawn_automl(self, name: str) -> None:
         store = self.automl_store
-        job_dir = store.job_dir(self.region, name)
-        job_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPO_ROOT, env.get("PYTHONPATH")]))
-        env.update(self.peers.child_env)      # S3, Logs, CloudWatch as the creator's session reaches them
-        # one "instance" per job: OpenMP pools (histogram gradient boosting, XGBoost) of one
-        # thread, which also spares the other jobs of the machine the pools' busy-waiting
-        env.setdefault("OMP_NUM_THREADS", "1")
         try:
-            with open(job_dir / "automl.log", "ab") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-c", _BOOTSTRAP, str(self.home), self.region, self.account_id, name],
-                    cwd=job_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, close_fds=True)
+            # one "instance" per job: OpenMP pools (histogram gradient boosting, XGBoost) of one
+            # thread, which also spares the other jobs of the machine the pools' busy-waiting
+            proc = spawn_detached(self, store.job_dir(self.region, name), _BOOTSTRAP, name, "automl.log",
+                                  env_defaults={"OMP_NUM_THREADS": "1"})
         except OSError as exc:
             store.update(self.account_id, self.region, name, status="Failed", secondary="Failed",
                          end_time=time.time(),
                          failure_reason=f"InternalServerError: cannot start the local AutoML process: {exc}")
             return
         store.set_process(self.account_id, self.region, name, proc.pid)
-        threading.Thread(target=proc.wait, name=f"reap-automl-{name}", daemon=True).start()
 
     # -- DescribeAutoMLJobV2 ----------------------------------------------------------------
     @operation
@@ -322,14 +309,8 @@ class AutoMLJobs:
             cands = [c for c in cands if c["status"] == StatusEquals]
         if CandidateNameEquals:
             cands = [c for c in cands if c["name"] == CandidateNameEquals]
-        sort_by = SortBy or "CreationTime"
-        if sort_by == "FinalObjectiveMetricValue":
-            cands = [c for c in cands if c["objective"] is not None]
-        key = {"CreationTime": lambda c: (c["creation_time"], c["seq"]),
-               "Status": lambda c: (c["status"], c["seq"]),
-               "FinalObjectiveMetricValue": lambda c: (c["objective"], c["seq"])}[sort_by]
-        cands.sort(key=key, reverse=(SortOrder == "Descending"))
-        page, token = paginate(cands, NextToken, MaxResults)
+        page, token = sorted_page(cands, _CANDIDATE_SORT_KEYS, sort_by=SortBy or "CreationTime",
+                                  sort_order=SortOrder, next_token=NextToken, max_results=MaxResults)
         out = {"Candidates": [self._candidate(rec, c, metric) for c in page]}
         if token:
             out["NextToken"] = token
@@ -338,29 +319,16 @@ class AutoMLJobs:
     # -- StopAutoMLJob ----------------------------------------------------------------------
     @operation
     def stop_auto_ml_job(self, AutoMLJobName: str) -> dict:
-        before = self.automl_store.request_stop(self.account_id, self.region, AutoMLJobName)
-        if before is None:
-            raise _not_found(AutoMLJobName)
-        if before not in ACTIVE:
-            raise ValidationException(f"The AutoML job {AutoMLJobName} is in status {before} and "
-                                      f"cannot be stopped.")
+        self.automl_store.stop(self.account_id, self.region, AutoMLJobName, _not_found(AutoMLJobName),
+                               "AutoML job")
         return {}
 
     # -- ListAutoMLJobs ---------------------------------------------------------------------
     @operation
-    def list_auto_ml_jobs(self, CreationTimeAfter=None, CreationTimeBefore=None,
-                          LastModifiedTimeAfter=None, LastModifiedTimeBefore=None,
-                          NameContains: str | None = None, StatusEquals: str | None = None,
-                          SortOrder: str | None = None, SortBy: str | None = None,
-                          MaxResults: int | None = None, NextToken: str | None = None) -> dict:
-        jobs = self.automl_store.all(self.account_id, self.region)
-        jobs = filter_jobs(jobs, name_contains=NameContains, status=StatusEquals,
-                           creation_after=CreationTimeAfter, creation_before=CreationTimeBefore,
-                           modified_after=LastModifiedTimeAfter, modified_before=LastModifiedTimeBefore)
-        key = {"Name": lambda j: (j["name"],), "Status": lambda j: (j["status"], j["name"]),
-               "CreationTime": lambda j: (j["creation_time"], j["name"])}[SortBy or "Name"]
-        jobs.sort(key=key, reverse=(SortOrder or "Descending") == "Descending")
-        page, token = paginate(jobs, NextToken, MaxResults)
+    def list_auto_ml_jobs(self, **params) -> dict:
+        """``ListAutoMLJobs``: the parameters of :func:`.listing.list_page` (by name, descending)."""
+        page, token = list_page(self.automl_store.all(self.account_id, self.region), default_sort="Name",
+                                default_order="Descending", **params)
         summaries = []
         for j in page:
             s = {"AutoMLJobName": j["name"], "AutoMLJobArn": j["arn"], "AutoMLJobStatus": j["status"],

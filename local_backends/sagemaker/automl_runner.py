@@ -569,9 +569,30 @@ def read_channel(s3, channel: dict):
 
 
 def output_prefix(output_path: str, job: str) -> tuple[str, str]:
+    """Bucket and key prefix of the job's outputs (``<S3OutputPath>/<job>/``)."""
     bucket, _, key = output_path[5:].partition("/")
     key = key.rstrip("/")
     return bucket, f"{key}/{job}/".lstrip("/")
+
+
+def candidate_model_key(prefix: str, candidate: str) -> str:
+    """Where a candidate's ``model.tar.gz`` goes under the job's output prefix."""
+    return f"{prefix}tuning/{candidate}/output/model.tar.gz"
+
+
+def inference_container(region: str, model_data_url: str) -> dict:
+    """A candidate's ``InferenceContainers`` entry: the scikit-learn image serving the
+    archive's ``code/inference.py`` (``predicted_label`` by default)."""
+    return {"Image": INFERENCE_IMAGE.format(region=region), "ModelDataUrl": model_data_url,
+            "Environment": {"SAGEMAKER_PROGRAM": "inference.py",
+                            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+                            "SAGEMAKER_INFERENCE_OUTPUT": "predicted_label"}}
+
+
+def runtime_deadline(criteria: dict, start: float) -> float | None:
+    """When ``MaxAutoMLJobRuntimeInSeconds`` of the completion criteria is up (``None``: never)."""
+    seconds = criteria.get("MaxAutoMLJobRuntimeInSeconds")
+    return start + seconds if seconds else None
 
 
 # -- the job process -------------------------------------------------------------------------
@@ -603,14 +624,11 @@ def run_job(home: Path, region: str, account: str, name: str) -> int:
         criteria = dict(tabular.get("CompletionCriteria") or {})
         max_candidates = int(criteria.get("MaxCandidates") or DEFAULT_MAX_CANDIDATES)
         criteria["MaxCandidates"] = max_candidates
-        deadline = None
-        if criteria.get("MaxAutoMLJobRuntimeInSeconds"):
-            deadline = rec["creation_time"] + criteria["MaxAutoMLJobRuntimeInSeconds"]
+        deadline = runtime_deadline(criteria, rec["creation_time"])
         store.update(*key, secondary="FeatureEngineering",
                      resolved={"ProblemType": data.problem_type, "MetricName": metric,
                                "CompletionCriteria": criteria})
         bucket, prefix = output_prefix(req["OutputDataConfig"]["S3OutputPath"], name)
-        image = INFERENCE_IMAGE.format(region=region)
 
         def on_start(cand: CandidateResult) -> None:
             store.update(*key, secondary="ModelTuning")
@@ -623,20 +641,21 @@ def run_job(home: Path, region: str, account: str, name: str) -> int:
             if cand.failure:
                 fields.update(status="Failed", failure_reason=cand.failure)
             else:
-                model_key = f"{prefix}tuning/{cand.name}/output/model.tar.gz"
+                model_key = candidate_model_key(prefix, cand.name)
                 s3.put_object(Bucket=bucket, Key=model_key, Body=cand.archive)
                 fields.update(status="Completed", metrics=cand.metrics,
                               objective=cand.metrics.get(metric),
-                              containers=[{"Image": image, "ModelDataUrl": f"s3://{bucket}/{model_key}",
-                                           "Environment": {"SAGEMAKER_PROGRAM": "inference.py",
-                                                           "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
-                                                           "SAGEMAKER_INFERENCE_OUTPUT": "predicted_label"}}])
+                              containers=[inference_container(region, f"s3://{bucket}/{model_key}")])
             store.put_candidate(*key, cand.seq, **fields)
 
         results, why = search(data, name, max_candidates, seed=0, deadline=deadline,
                               should_stop=lambda: store.stop_requested(*key),
                               on_start=on_start, on_result=on_result)
         ok = [c for c in results if not c.failure]
+        if not results and why == "MaxAutoMLJobRuntimeReached":
+            raise AutoMLError(f"ClientError: MaxAutoMLJobRuntimeInSeconds "
+                              f"({criteria['MaxAutoMLJobRuntimeInSeconds']}) was reached before any "
+                              f"candidate was trained")
         if not ok and why != "Stopped":
             raise AutoMLError("ClientError: every candidate failed; first failure: "
                               + (results[0].failure if results else "no candidate ran"))

@@ -43,6 +43,7 @@ _IMAGE = re.compile(
 FRAMEWORK_REPOSITORIES = {
     "sagemaker-scikit-learn": "sklearn",
     "sagemaker-xgboost": "xgboost",
+    "blazingtext": "blazingtext",   # the built-in BlazingText image (no script mode)
 }
 """ECR repositories of the framework images whose jobs run locally (any region/account)."""
 
@@ -53,7 +54,8 @@ class UnsupportedAlgorithm(Exception):
 
 @dataclass(frozen=True)
 class Algorithm:
-    """What runs in the job: a user script (``script``), built-in XGBoost (``xgboost``), or
+    """What runs in the job: a user script (``script``), built-in XGBoost (``xgboost``) or
+    BlazingText (``blazingtext``), or
     the ``ContainerEntrypoint`` of the request (``entrypoint``)."""
 
     kind: str
@@ -87,6 +89,8 @@ def resolve_algorithm(spec: dict, hyperparameters: dict[str, str] | None) -> Alg
     if spec.get("ContainerEntrypoint"):
         # the image's command replaced, as ModelTrainer (SDK v3) does with its sm_drivers
         return Algorithm("entrypoint", framework, version, image)
+    if framework == "blazingtext":
+        return Algorithm("blazingtext", framework, version, image)
     hps = decode_hyperparameters(hyperparameters or {})
     if hps.get("sagemaker_program"):
         return Algorithm("script", framework, version, image)

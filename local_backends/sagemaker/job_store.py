@@ -1,16 +1,83 @@
-"""The SQLite record of a SageMaker job run by a detached local process (tuning and AutoML
-jobs): one row per job, child rows (trials, candidates), stop requests, and the reaping of
-a job whose process died without reporting."""
+"""What the SageMaker jobs run by detached local processes share (training, tuning and
+AutoML jobs): the SQLite record of a job (one row per job, child rows for trials and
+candidates, stop requests, the reaping of a job whose process died without reporting), the
+start of the detached process, and the backend's lazily opened stores."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any, Callable
 
+from local_backends.core.errors import AwsError, ValidationException
 from local_backends.core.processes import process_alive
 from local_backends.core.state import SqliteStore
 
 ACTIVE = ("InProgress", "Stopping")
+REPO_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def jsonable(value: Any) -> Any:
+    """A request as JSON can hold it: datetimes as epoch seconds, bytes as text."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
+def spawn_detached(backend, job_dir: Path, bootstrap: str, name: str, log_name: str,
+                   env_defaults: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start ``python -c bootstrap <home> <region> <account> <name>`` in its own session (it
+    outlives the caller), in ``job_dir``, its output appended to ``job_dir/log_name``.
+
+    The child reaches S3, Logs and CloudWatch as the creator's session does
+    (``backend.peers.child_env``); ``env_defaults`` are set where the environment has no
+    value. A thread of this process reaps the child when it ends, so it never lingers as a
+    zombie. Raises ``OSError`` when the process cannot start.
+    """
+    job_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO_ROOT, env.get("PYTHONPATH")]))
+    env.update(backend.peers.child_env)
+    for key, value in (env_defaults or {}).items():
+        env.setdefault(key, value)
+    with open(job_dir / log_name, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", bootstrap, str(backend.home), backend.region, backend.account_id, name],
+            cwd=job_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, close_fds=True)
+    threading.Thread(target=proc.wait, name=f"reap-{name}", daemon=True).start()
+    return proc
+
+
+class BackendStore:
+    """A backend attribute holding a store opened on first use on the backend's ``home``:
+    ``training_store = BackendStore(TrainingStore)``."""
+
+    def __init__(self, factory: Callable[[Path], Any]) -> None:
+        self.factory = factory
+        self.attr = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = f"_{name}"
+
+    def __get__(self, backend, owner: type | None = None):
+        if backend is None:
+            return self
+        store = backend.__dict__.get(self.attr)
+        if store is None:
+            store = backend.__dict__[self.attr] = self.factory(backend.home)
+        return store
 
 
 def _encode(fields: dict) -> dict:
@@ -89,6 +156,15 @@ class JobStore:
                 db.execute(f"UPDATE {self.TABLE} SET {status}, stop_requested=1, last_modified=? "
                            "WHERE account=? AND region=? AND name=?", (time.time(), account, region, name))
             return row["status"]
+
+    def stop(self, account: str, region: str, name: str, not_found: AwsError, kind: str) -> None:
+        """A Stop* operation: ask the job to stop, or raise ``not_found`` (no such job) or a
+        ``ValidationException`` (the job has ended already; ``kind`` names it)."""
+        before = self.request_stop(account, region, name)
+        if before is None:
+            raise not_found
+        if before not in ACTIVE:
+            raise ValidationException(f"The {kind} {name} is in status {before} and cannot be stopped.")
 
     def stop_requested(self, account: str, region: str, name: str) -> bool:
         row = self.db.query_one(f"SELECT stop_requested FROM {self.TABLE} WHERE account=? AND region=? "

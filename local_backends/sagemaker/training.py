@@ -10,25 +10,20 @@ reports it ``Failed`` instead of in progress forever.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 from local_backends.core.base import operation
 from local_backends.core.errors import NotImplementedByBackend, ResourceInUse, ValidationException
 from local_backends.core.times import utc_datetime as _dt
-from local_backends.sagemaker.listing import filter_jobs, paginate
+from local_backends.sagemaker.listing import list_page
 
-from . import container, xgboost_algo
+from . import blazingtext_algo, container, xgboost_algo
+from .job_store import BackendStore, jsonable, spawn_detached
 from .training_runner import MESSAGES, model_artifacts_uri, split_s3, JobError
 from .training_store import TrainingStore, process_token
 
 
-_REPO_ROOT = str(Path(__file__).resolve().parents[2])
 NOT_FOUND = "Requested resource not found."
 
 # The job process imports only what it runs: the package's ``__init__`` (every SageMaker
@@ -49,16 +44,12 @@ class UnsupportedTrainingJob(NotImplementedByBackend):
 
     def __init__(self, message: str) -> None:
         super().__init__("sagemaker", "CreateTrainingJob", message=message)
+
+
 class TrainingJobs:
     """The training-job operations of the local SageMaker backend (a mixin)."""
 
-    _training_store: TrainingStore | None = None
-
-    @property
-    def training_store(self) -> TrainingStore:
-        if self._training_store is None:
-            self._training_store = TrainingStore(self.home)
-        return self._training_store
+    training_store = BackendStore(TrainingStore)
 
     # -- CreateTrainingJob ---------------------------------------------------------------
     @operation
@@ -90,6 +81,8 @@ class TrainingJobs:
         spec = dict(AlgorithmSpecification)
         if algorithm.kind == "xgboost" and not spec.get("MetricDefinitions"):
             spec["MetricDefinitions"] = xgboost_algo.metric_definitions()
+        if algorithm.kind == "blazingtext" and not spec.get("MetricDefinitions"):
+            spec["MetricDefinitions"] = blazingtext_algo.metric_definitions()
         spec.setdefault("EnableSageMakerMetricsTimeSeries", False)
         request = {
             "TrainingJobName": name, "RoleArn": RoleArn,
@@ -107,7 +100,7 @@ class TrainingJobs:
         transitions = [{"Status": "Starting", "StartTime": now,
                         "StatusMessage": "Launching requested ML instances"}]
         store = self.training_store
-        if not store.insert(self.account_id, self.region, name, arn, _jsonable(request), transitions, now):
+        if not store.insert(self.account_id, self.region, name, arn, jsonable(request), transitions, now):
             raise ResourceInUse(
                 f"Training job names must be unique within an AWS account and region, and a "
                 f"training job with this name already exists ({arn})")
@@ -152,17 +145,8 @@ class TrainingJobs:
 
     def _spawn_training(self, name: str) -> None:
         store = self.training_store
-        job_dir = store.job_dir(self.region, name)
-        job_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPO_ROOT, env.get("PYTHONPATH")]))
-        env.update(self.peers.child_env)      # S3, Logs, CloudWatch as the creator's session reaches them
         try:
-            with open(job_dir / "supervisor.log", "ab") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-c", _BOOTSTRAP, str(self.home), self.region, self.account_id, name],
-                    cwd=job_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+            proc = spawn_detached(self, store.job_dir(self.region, name), _BOOTSTRAP, name, "supervisor.log")
         except OSError as exc:  # AWS accepted the job; it fails as an instance that never starts
             now = time.time()
             store.update(self.account_id, self.region, name, status="Failed", secondary="Failed",
@@ -174,8 +158,6 @@ class TrainingJobs:
                                        "StatusMessage": MESSAGES["Failed"]}])
             return
         store.set_process(self.account_id, self.region, name, proc.pid, process_token(proc.pid))
-        # reap it when it ends (while this process lives), so it never lingers as a zombie
-        threading.Thread(target=proc.wait, name=f"reap-{name}", daemon=True).start()
 
     # -- DescribeTrainingJob -------------------------------------------------------------
     @operation
@@ -228,23 +210,14 @@ class TrainingJobs:
 
     # -- ListTrainingJobs ----------------------------------------------------------------
     @operation
-    def list_training_jobs(self, NextToken: str | None = None, MaxResults: int | None = None,
-                           CreationTimeAfter=None, CreationTimeBefore=None,
-                           LastModifiedTimeAfter=None, LastModifiedTimeBefore=None,
-                           NameContains: str | None = None, StatusEquals: str | None = None,
-                           SortBy: str | None = None, SortOrder: str | None = None,
-                           WarmPoolStatusEquals: str | None = None,
-                           TrainingPlanArnEquals: str | None = None) -> dict:
-        jobs = filter_jobs(self.training_store.all(self.account_id, self.region), name_contains=NameContains,
-                           status=StatusEquals, creation_after=CreationTimeAfter,
-                           creation_before=CreationTimeBefore, modified_after=LastModifiedTimeAfter,
-                           modified_before=LastModifiedTimeBefore)
+    def list_training_jobs(self, WarmPoolStatusEquals: str | None = None,
+                           TrainingPlanArnEquals: str | None = None, **params) -> dict:
+        """``ListTrainingJobs``: the parameters of :func:`.listing.list_page` (by creation time,
+        ascending); local jobs use neither warm pools nor training plans."""
+        jobs = self.training_store.all(self.account_id, self.region)
         if WarmPoolStatusEquals or TrainingPlanArnEquals:
-            jobs = []  # local jobs use neither warm pools nor training plans
-        key = {"Name": lambda j: (j["name"],), "Status": lambda j: (j["status"], j["creation_time"]),
-               }.get(SortBy or "CreationTime", lambda j: (j["creation_time"], j["name"]))
-        jobs.sort(key=key, reverse=(SortOrder == "Descending"))
-        items, token = paginate(jobs, NextToken, MaxResults)
+            jobs = []
+        items, token = list_page(jobs, default_sort="CreationTime", default_order="Ascending", **params)
         out = {"TrainingJobSummaries": [self._summary(j) for j in items]}
         if token:
             out["NextToken"] = token
@@ -285,15 +258,3 @@ def _channel_defaults(channel: dict) -> dict:
     out.setdefault("CompressionType", "None")
     out.setdefault("RecordWrapperType", "None")
     return out
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return value

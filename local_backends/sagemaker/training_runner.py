@@ -327,6 +327,8 @@ class _Job:
         if algorithm.kind == "xgboost":
             # run as a file, not ``-m``: the algorithm needs none of the backend's imports
             return [sys.executable, str(Path(__file__).with_name("xgboost_algo.py"))], env, self.dirs.root
+        if algorithm.kind == "blazingtext":
+            return [sys.executable, str(Path(__file__).with_name("blazingtext_algo.py"))], env, self.dirs.root
         decoded = container.decode_hyperparameters(hps)
         program = str(decoded["sagemaker_program"])
         submit = str(decoded.get("sagemaker_submit_directory") or "")

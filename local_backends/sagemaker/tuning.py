@@ -22,28 +22,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
-import threading
 import time
-from datetime import datetime
-from pathlib import Path
 
 from local_backends.core.base import operation
 from local_backends.core.errors import (NotImplementedByBackend, ResourceInUse,
                                         ResourceNotFound, ValidationException)
 from local_backends.core.processes import process_token
 from local_backends.core.times import utc_datetime as _dt
-from local_backends.sagemaker.listing import filter_jobs, paginate
+from local_backends.sagemaker.listing import list_page, sorted_page
 
-from . import container, xgboost_algo
-from .job_store import JobStore
+from . import blazingtext_algo, container, xgboost_algo
+from .job_store import ACTIVE, BackendStore, JobStore, jsonable, spawn_detached
 from .tuning_strategies import RangeError, make_strategy, parse_ranges
 
-
-_REPO_ROOT = str(Path(__file__).resolve().parents[2])
-ACTIVE = ("InProgress", "Stopping")
 
 
 SCHEMA = """
@@ -97,18 +88,16 @@ class UnsupportedTuningJob(NotImplementedByBackend):
 
     def __init__(self, message: str) -> None:
         super().__init__("sagemaker", "CreateHyperParameterTuningJob", message=message)
+
+
 def _not_found(name: str) -> ResourceNotFound:
     return ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return value
+_TRIAL_SORT_KEYS = {"Name": lambda t: (t["name"],),
+                    "CreationTime": lambda t: (t["creation_time"], t["seq"]),
+                    "Status": lambda t: (t["status"], t["name"]),
+                    "FinalObjectiveMetricValue": lambda t: (t["objective"], t["name"])}
 
 
 # ---------------------------------------------------------------------------------------
@@ -141,6 +130,8 @@ def objective_metrics(definition: dict) -> list[str]:
             return names
         if algorithm.kind == "xgboost":
             names = [m["Name"] for m in xgboost_algo.metric_definitions()]
+        elif algorithm.kind == "blazingtext":
+            names = [m["Name"] for m in blazingtext_algo.metric_definitions()]
     return names
 
 
@@ -150,16 +141,37 @@ def trial_job_name(tuning_job: str, seq: int, params: dict[str, str]) -> str:
     return f"{tuning_job}-{seq:03d}-{digest[:8]}"
 
 
+_RESOURCE_KEYS = ("InstanceType", "InstanceCount", "VolumeSizeInGB", "VolumeKmsKeyId")
+_DEFINITION_KEYS = ("InputDataConfig", "VpcConfig", "EnableNetworkIsolation", "Environment",
+                    "EnableInterContainerTrafficEncryption", "EnableManagedSpotTraining",
+                    "CheckpointConfig", "RetryStrategy")
+
+
+def trial_request(definition: dict, name: str, params: dict[str, str], objective_metric: str) -> dict:
+    """The ``CreateTrainingJob`` request of one trial: the ``TrainingJobDefinition`` with its
+    static hyperparameters and the trial's ``params``. Built-in algorithms also get
+    ``_tuning_objective_metric``, as AWS passes it to them."""
+    static = dict(definition.get("StaticHyperParameters") or {})
+    hps = {**static, **params}
+    if "sagemaker_program" not in container.decode_hyperparameters(static):
+        hps["_tuning_objective_metric"] = objective_metric
+    spec = {k: v for k, v in definition["AlgorithmSpecification"].items() if v is not None}
+    req = {"TrainingJobName": name, "RoleArn": definition["RoleArn"], "AlgorithmSpecification": spec,
+           "HyperParameters": hps, "OutputDataConfig": definition["OutputDataConfig"],
+           "StoppingCondition": definition["StoppingCondition"]}
+    resource = definition.get("ResourceConfig") or definition.get("HyperParameterTuningResourceConfig")
+    if resource:
+        req["ResourceConfig"] = {k: resource[k] for k in _RESOURCE_KEYS if k in resource}
+    for key in _DEFINITION_KEYS:
+        if definition.get(key) is not None:
+            req[key] = definition[key]
+    return req
+
+
 class TuningJobs:
     """The hyperparameter-tuning-job operations of the local SageMaker backend (a mixin)."""
 
-    _tuning_store: TuningStore | None = None
-
-    @property
-    def tuning_store(self) -> TuningStore:
-        if self._tuning_store is None:
-            self._tuning_store = TuningStore(self.home)
-        return self._tuning_store
+    tuning_store = BackendStore(TuningStore)
 
     # -- CreateHyperParameterTuningJob ---------------------------------------------------
     @operation
@@ -185,7 +197,7 @@ class TuningJobs:
         definition = dict(TrainingJobDefinition)
         self._check_tuning_request(config, definition)
         config.setdefault("TrainingJobEarlyStoppingType", "Off")
-        request = _jsonable({"HyperParameterTuningJobConfig": config,
+        request = jsonable({"HyperParameterTuningJobConfig": config,
                              "TrainingJobDefinition": definition, "Tags": Tags or []})
         arn = self.arn(f"hyper-parameter-tuning-job/{name}")
         store = self.tuning_store
@@ -242,23 +254,13 @@ class TuningJobs:
 
     def _spawn_tuner(self, name: str) -> None:
         store = self.tuning_store
-        job_dir = store.job_dir(self.region, name)
-        job_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPO_ROOT, env.get("PYTHONPATH")]))
-        env.update(self.peers.child_env)      # S3, Logs, CloudWatch as the creator's session reaches them
         try:
-            with open(job_dir / "tuner.log", "ab") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-c", _BOOTSTRAP, str(self.home), self.region, self.account_id, name],
-                    cwd=job_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+            proc = spawn_detached(self, store.job_dir(self.region, name), _BOOTSTRAP, name, "tuner.log")
         except OSError as exc:
             store.update(self.account_id, self.region, name, status="Failed", end_time=time.time(),
                          failure_reason=f"InternalServerError: cannot start the local tuner: {exc}")
             return
         store.update(self.account_id, self.region, name, pid=proc.pid, pid_token=process_token(proc.pid))
-        threading.Thread(target=proc.wait, name=f"reap-tuner-{name}", daemon=True).start()
 
     # -- DescribeHyperParameterTuningJob -------------------------------------------------
     @operation
@@ -326,16 +328,8 @@ class TuningJobs:
         trials = self.tuning_store.trials(self.account_id, self.region, rec["name"])
         if StatusEquals:
             trials = [t for t in trials if t["status"] == StatusEquals]
-        sort_by = SortBy or "Name"
-        if sort_by == "FinalObjectiveMetricValue":
-            # AWS lists only the training jobs that returned an objective metric
-            trials = [t for t in trials if t["objective"] is not None]
-        key = {"Name": lambda t: (t["name"],),
-               "CreationTime": lambda t: (t["creation_time"], t["seq"]),
-               "Status": lambda t: (t["status"], t["name"]),
-               "FinalObjectiveMetricValue": lambda t: (t["objective"], t["name"])}[sort_by]
-        trials.sort(key=key, reverse=(SortOrder == "Descending"))
-        page, token = paginate(trials, NextToken, MaxResults)
+        page, token = sorted_page(trials, _TRIAL_SORT_KEYS, sort_by=SortBy or "Name", sort_order=SortOrder,
+                                  next_token=NextToken, max_results=MaxResults)
         out = {"TrainingJobSummaries": [self._trial_summary(t, rec["request"]) for t in page]}
         if token:
             out["NextToken"] = token
@@ -344,29 +338,17 @@ class TuningJobs:
     # -- StopHyperParameterTuningJob -----------------------------------------------------
     @operation
     def stop_hyper_parameter_tuning_job(self, HyperParameterTuningJobName: str) -> dict:
-        before = self.tuning_store.request_stop(self.account_id, self.region, HyperParameterTuningJobName)
-        if before is None:
-            raise _not_found(HyperParameterTuningJobName)
-        if before not in ACTIVE:
-            raise ValidationException(f"The hyperparameter tuning job {HyperParameterTuningJobName} "
-                                      f"is in status {before} and cannot be stopped.")
+        self.tuning_store.stop(self.account_id, self.region, HyperParameterTuningJobName,
+                               _not_found(HyperParameterTuningJobName), "hyperparameter tuning job")
         return {}
 
     # -- ListHyperParameterTuningJobs ----------------------------------------------------
     @operation
-    def list_hyper_parameter_tuning_jobs(self, NextToken: str | None = None, MaxResults: int | None = None,
-                                         SortBy: str | None = None, SortOrder: str | None = None,
-                                         NameContains: str | None = None, CreationTimeAfter=None,
-                                         CreationTimeBefore=None, LastModifiedTimeAfter=None,
-                                         LastModifiedTimeBefore=None, StatusEquals: str | None = None) -> dict:
-        jobs = self.tuning_store.all(self.account_id, self.region)
-        jobs = filter_jobs(jobs, name_contains=NameContains, status=StatusEquals,
-                           creation_after=CreationTimeAfter, creation_before=CreationTimeBefore,
-                           modified_after=LastModifiedTimeAfter, modified_before=LastModifiedTimeBefore)
-        key = {"Name": lambda j: (j["name"],), "Status": lambda j: (j["status"], j["name"]),
-               "CreationTime": lambda j: (j["creation_time"], j["name"])}[SortBy or "Name"]
-        jobs.sort(key=key, reverse=(SortOrder == "Descending"))
-        page, token = paginate(jobs, NextToken, MaxResults)
+    def list_hyper_parameter_tuning_jobs(self, **params) -> dict:
+        """``ListHyperParameterTuningJobs``: the parameters of :func:`.listing.list_page` (by
+        name, ascending)."""
+        page, token = list_page(self.tuning_store.all(self.account_id, self.region), default_sort="Name",
+                                default_order="Ascending", **params)
         summaries = []
         for j in page:
             trials = self.tuning_store.trials(self.account_id, self.region, j["name"])

@@ -26,14 +26,26 @@ from pathlib import Path
 from local_backends.core.errors import AwsError
 from local_backends.core.processes import process_token
 
-from . import container, xgboost_algo
-from .tuning import ACTIVE, TuningStore, objective_of, trial_job_name
+from . import blazingtext_algo, container, xgboost_algo
+from .tuning import ACTIVE, TuningStore, objective_of, trial_job_name, trial_request
 from .tuning_strategies import Trial, make_strategy, median_rule_stops
 
 POLL_SECONDS = 0.25
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 FAILED_TRIALS_TO_FAIL = 3
 """A tuning job whose first trials all fail this many times fails (AWS gives up likewise)."""
+
+
+def _builtin_metric_definitions(definition: dict) -> list[dict]:
+    """The metric definitions of the built-in algorithm of a training-job definition."""
+    try:
+        algorithm = container.resolve_algorithm(definition.get("AlgorithmSpecification") or {},
+                                                definition.get("StaticHyperParameters") or {})
+    except container.UnsupportedAlgorithm:
+        return []
+    if algorithm.kind == "blazingtext":
+        return blazingtext_algo.metric_definitions()
+    return xgboost_algo.metric_definitions()
 
 
 class _Running:
@@ -65,10 +77,9 @@ class Tuner:
         metric = self.objective["MetricName"]
         regexes = {m["Name"]: m["Regex"] for m in
                    (self.definition["AlgorithmSpecification"].get("MetricDefinitions") or
-                    xgboost_algo.metric_definitions())}
+                    _builtin_metric_definitions(self.definition))}
         self.metric_regex = re.compile(regexes[metric])
         static = dict(self.definition.get("StaticHyperParameters") or {})
-        self.static = static
         ranges = self.config.get("ParameterRanges") or self.definition.get("HyperParameterRanges")
         self.strategy = make_strategy({**self.config, "ParameterRanges": ranges,
                                        "HyperParameterTuningJobObjective": self.objective}, static)
@@ -81,7 +92,6 @@ class Tuner:
         self.early_stopping = self.config.get("TrainingJobEarlyStoppingType") == "Auto"
         self.watch_curves = self.early_stopping or self.strategy.name == "Hyperband"
         self.criteria = self.config.get("TuningJobCompletionCriteria") or {}
-        self.builtin = "sagemaker_program" not in container.decode_hyperparameters(static)
         self.running: dict[str, _Running] = {}
         self.finished_curves: list[list[float]] = []
         self.launched = 0
@@ -95,27 +105,6 @@ class Tuner:
     # -- helpers -----------------------------------------------------------------------
     def _better(self, a: float, b: float | None) -> bool:
         return b is None or (a > b if self.maximize else a < b)
-
-    def _request_for(self, name: str, params: dict[str, str]) -> dict:
-        d = self.definition
-        spec = {k: v for k, v in d["AlgorithmSpecification"].items() if v is not None}
-        hps = {**self.static, **params}
-        if self.builtin:
-            hps["_tuning_objective_metric"] = self.objective["MetricName"]
-        req = {"TrainingJobName": name, "RoleArn": d["RoleArn"], "AlgorithmSpecification": spec,
-               "HyperParameters": hps, "OutputDataConfig": d["OutputDataConfig"],
-               "StoppingCondition": d["StoppingCondition"]}
-        resource = d.get("ResourceConfig") or d.get("HyperParameterTuningResourceConfig")
-        if resource:
-            req["ResourceConfig"] = {k: resource[k] for k in ("InstanceType", "InstanceCount",
-                                                              "VolumeSizeInGB", "VolumeKmsKeyId")
-                                     if k in resource}
-        for key in ("InputDataConfig", "VpcConfig", "EnableNetworkIsolation", "Environment",
-                    "EnableInterContainerTrafficEncryption", "EnableManagedSpotTraining",
-                    "CheckpointConfig", "RetryStrategy"):
-            if d.get(key) is not None:
-                req[key] = d[key]
-        return req
 
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> None:
@@ -179,7 +168,8 @@ class Tuner:
         self.store.put_trial(*self.key, self.name, seq, name=name, arn=arn, tuned=trial.params,
                              status="InProgress", objective_status="Pending", creation_time=now)
         try:
-            arn = self.backend.create_training_job(**self._request_for(name, trial.params))["TrainingJobArn"]
+            arn = self.backend.create_training_job(
+                **trial_request(self.definition, name, trial.params, self.objective["MetricName"]))["TrainingJobArn"]
         except (AwsError, NotImplementedError) as exc:
             message = getattr(exc, "message", None) or str(exc)
             code = getattr(exc, "code", "ClientError")

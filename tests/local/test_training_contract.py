@@ -133,3 +133,20 @@ def test_builtin_xgboost_metric_definitions_match_its_log_lines():
     found = {d["Name"]: float(m.group(1)) for d in xgboost_algo.metric_definitions()
              if (m := re.search(d["Regex"], line))}
     assert found == {"train:logloss": 0.12, "validation:logloss": 0.155}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-3", "cn-north-1", "us-gov-west-1"])
+def test_image_uris_of_the_sagemaker_sdk_are_recognised(region):
+    """The images ``sagemaker``'s ``image_uris.retrieve`` gives, in any partition: the
+    scikit-learn and XGBoost images run script mode, XGBoost alone is the built-in algorithm."""
+    image_uris = pytest.importorskip("sagemaker.core.image_uris")
+    sklearn = image_uris.retrieve("sklearn", region=region, version="1.2-1", py_version="py3",
+                                  instance_type="ml.m5.large")
+    xgboost = image_uris.retrieve("xgboost", region=region, version="1.7-1")
+    script = {"sagemaker_program": '"train.py"'}
+    for image, framework in ((sklearn, "sklearn"), (xgboost, "xgboost")):
+        algo = container.resolve_algorithm({"TrainingImage": image}, script)
+        assert (algo.kind, algo.framework) == ("script", framework)
+    assert container.resolve_algorithm({"TrainingImage": xgboost}, {"num_round": "5"}).kind == "xgboost"
+    with pytest.raises(container.UnsupportedAlgorithm, match="script mode"):
+        container.resolve_algorithm({"TrainingImage": sklearn}, {})

@@ -130,3 +130,57 @@ def test_builtin_xgboost_bad_hyperparameter_fails_with_its_reason(local_session)
     job = wait_done(sm, "xgb-no-rounds")
     assert job["TrainingJobStatus"] == "Failed"
     assert job["FailureReason"] == "AlgorithmError: ClientError: Missing required hyperparameter: num_round"
+
+
+LIST_FILES = """
+import os
+root = os.environ["SM_CHANNEL_TRAIN"]
+found = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+with open(os.path.join(os.environ["SM_MODEL_DIR"], "files.txt"), "w") as out:
+    out.write(",".join(found))
+"""
+
+
+def test_manifest_file_channel_downloads_the_listed_objects(local_session):
+    """``S3DataType: ManifestFile``: the prefix and the relative keys it lists, nothing else,
+    laid out under the channel by their relative keys."""
+    s3, sm = local_session.client("s3"), local_session.client("sagemaker")
+    put_sklearn_inputs(s3, script=LIST_FILES, rows=5)
+    for key in ("listed/a.csv", "listed/sub/b.csv", "listed/not-in-manifest.csv"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"1,2\n")
+    manifest = [{"prefix": f"s3://{BUCKET}/listed/"}, "a.csv", "sub/b.csv"]
+    s3.put_object(Bucket=BUCKET, Key="manifests/train.manifest", Body=json.dumps(manifest).encode())
+    request = sklearn_request("manifest-job")
+    request["InputDataConfig"][0]["DataSource"]["S3DataSource"].update(
+        S3DataType="ManifestFile", S3Uri=f"s3://{BUCKET}/manifests/train.manifest")
+    sm.create_training_job(**request)
+    job = wait_done(sm, "manifest-job")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    assert job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3DataType"] == "ManifestFile"
+    assert _artifact(s3, job["ModelArtifacts"]["S3ModelArtifacts"]) == {"files.txt": b"a.csv,sub/b.csv"}
+
+
+def test_a_manifest_that_is_not_one_fails_the_job(local_session):
+    s3, sm = local_session.client("s3"), local_session.client("sagemaker")
+    put_sklearn_inputs(s3, script=LIST_FILES, rows=5)
+    s3.put_object(Bucket=BUCKET, Key="manifests/bad.manifest", Body=b"a.csv\nb.csv\n")
+    request = sklearn_request("bad-manifest")
+    request["InputDataConfig"][0]["DataSource"]["S3DataSource"].update(
+        S3DataType="ManifestFile", S3Uri=f"s3://{BUCKET}/manifests/bad.manifest")
+    sm.create_training_job(**request)
+    job = wait_done(sm, "bad-manifest")
+    assert job["TrainingJobStatus"] == "Failed"
+    assert job["FailureReason"].startswith("ClientError: ") and "is not a manifest file" in job["FailureReason"]
+
+
+def test_augmented_manifest_channels_are_refused_loudly(local_session):
+    from local_backends.core.errors import NotImplementedByBackend
+
+    s3, sm = local_session.client("s3"), local_session.client("sagemaker")
+    put_sklearn_inputs(s3, script=LIST_FILES, rows=5)
+    request = sklearn_request("augmented")
+    request["InputDataConfig"][0]["DataSource"]["S3DataSource"].update(
+        S3DataType="AugmentedManifestFile", S3Uri=f"s3://{BUCKET}/manifests/x.manifest", AttributeNames=["source"])
+    with pytest.raises(NotImplementedByBackend, match="AugmentedManifestFile"):
+        sm.create_training_job(**request)
+    assert sm.list_training_jobs()["TrainingJobSummaries"] == []

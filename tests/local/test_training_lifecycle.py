@@ -13,7 +13,7 @@ import pytest
 
 from local_backends.sagemaker.training_store import TrainingStore
 from tests.contract.test_sagemaker.test_sagemaker_training_support import (
-    put_sklearn_inputs, sklearn_request, wait_done, wait_secondary)
+    put_sklearn_inputs, sklearn_request, wait_done)
 
 pytestmark = pytest.mark.slow
 

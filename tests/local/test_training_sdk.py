@@ -3,8 +3,6 @@ command (``ContainerEntrypoint``) with its ``sm_drivers`` channel, whose scripts
 ``/opt/ml`` paths; the local backend maps them to the job directory."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.contract.test_sagemaker.test_sagemaker_training_support import (
@@ -82,3 +80,59 @@ def test_model_trainer_runs_unmodified(local_session, tmp_path, monkeypatch):
     bucket, key = uri[5:].split("/", 1)
     body = local_session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     assert read_tar(body) == {"model.txt": b"epochs=3"}
+
+
+@pytest.fixture
+def core_clients():
+    """sagemaker-core caches its SageMaker and CloudWatch Logs clients per process
+    (``SingletonMeta``): start and end each test without them."""
+    pytest.importorskip("sagemaker.core.resources")
+    from sagemaker.core.utils.utils import SingletonMeta
+
+    SingletonMeta._instances.clear()
+    yield
+    SingletonMeta._instances.clear()
+
+
+def test_sagemaker_core_training_job_runs_unmodified(local_session, core_clients, monkeypatch, caplog):
+    """sagemaker-core's ``TrainingJob`` resource: create, wait with the log stream, get, list.
+    ``wait(logs=True)`` reads CloudWatch Logs through a ``boto3.Session()`` of its own, so the
+    session is activated for this process (as ``moto.mock_aws`` would be) and the region set."""
+    import logging
+
+    from sagemaker.core import shapes
+    from sagemaker.core.resources import TrainingJob
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    local_session.activate()
+    s3 = local_session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="core/train/rows.csv", Body=b"1,2\n3,4\n")
+    s3.put_object(Bucket=BUCKET, Key="core/code/sourcedir.tar.gz", Body=tar_gz({"train.py": TRAIN}))
+    boto = local_session.boto3_session
+    job = TrainingJob.create(
+        training_job_name="core-job", role_arn=ROLE,
+        hyper_parameters={"sagemaker_program": '"train.py"', "epochs": "2",
+                          "sagemaker_submit_directory": f'"s3://{BUCKET}/core/code/sourcedir.tar.gz"'},
+        algorithm_specification=shapes.AlgorithmSpecification(
+            training_image=SKLEARN_IMAGE, training_input_mode="File",
+            metric_definitions=[shapes.MetricDefinition(name="train:auc", regex=r"train_auc=([0-9.]+)")]),
+        input_data_config=[shapes.Channel(channel_name="train", data_source=shapes.DataSource(
+            s3_data_source=shapes.S3DataSource(s3_data_type="S3Prefix", s3_uri=f"s3://{BUCKET}/core/train/")))],
+        output_data_config=shapes.OutputDataConfig(s3_output_path=f"s3://{BUCKET}/core-out"),
+        resource_config=shapes.ResourceConfig(instance_type="ml.m5.large", instance_count=1, volume_size_in_gb=1),
+        stopping_condition=shapes.StoppingCondition(max_runtime_in_seconds=300),
+        session=boto, region="us-east-1")
+    with caplog.at_level(logging.INFO):
+        job.wait(poll=1, logs=True)
+    assert job.training_job_status == "Completed", job.failure_reason
+    assert any("train_auc=0.8" in r.getMessage() for r in caplog.records)  # the job's log, streamed
+    assert [t.status for t in job.secondary_status_transitions] == \
+        ["Starting", "Downloading", "Training", "Uploading", "Completed"]
+    assert [(m.metric_name, m.value) for m in job.final_metric_data_list] == [("train:auc", 0.8)]
+    assert job.model_artifacts.s3_model_artifacts == f"s3://{BUCKET}/core-out/core-job/output/model.tar.gz"
+    body = s3.get_object(Bucket=BUCKET, Key="core-out/core-job/output/model.tar.gz")["Body"].read()
+    assert read_tar(body) == {"model.txt": b"epochs=2"}
+    again = TrainingJob.get(training_job_name="core-job", session=boto, region="us-east-1")
+    assert again.training_job_arn == job.training_job_arn
+    assert [j.training_job_name for j in TrainingJob.get_all(session=boto, region="us-east-1")] == ["core-job"]

@@ -144,3 +144,20 @@ def test_make_strategy_picks_by_name():
               "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "m"}}
     strategy = make_strategy(config, {})
     assert (strategy.name, strategy.maximize, strategy.max_resource) == ("Hyperband", False, 5)
+
+
+def test_integer_logarithmic_and_explicit_linear_scaling():
+    ranges = parse_ranges({
+        "IntegerParameterRanges": [{"Name": "trees", "MinValue": "1", "MaxValue": "1000",
+                                    "ScalingType": "Logarithmic"}],
+        "ContinuousParameterRanges": [{"Name": "frac", "MinValue": "0", "MaxValue": "1", "ScalingType": "Linear"},
+                                      {"Name": "auto", "MinValue": "0", "MaxValue": "1", "ScalingType": "Auto"}]})
+    assert [(r.name, r.scaling) for r in ranges] == [("trees", "Logarithmic"), ("frac", "Linear"), ("auto", "Linear")]
+    strategy = RandomStrategy(ranges, maximize=True, seed=4)
+    draws = [strategy.ask().params for _ in range(300)]
+    trees = [int(d["trees"]) for d in draws]
+    assert all(1 <= t <= 1000 for t in trees) and all(d["trees"].isdigit() for d in draws)
+    assert sum(t < 32 for t in trees) > 100  # log-uniform: half the draws under sqrt(1000); linear: 3 %
+    for key in ("frac", "auto"):
+        values = [float(d[key]) for d in draws]
+        assert 0.4 < sum(values) / len(values) < 0.6 and sum(v < 0.1 for v in values) < 60
