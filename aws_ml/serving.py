@@ -22,7 +22,8 @@ import time
 import uuid
 from typing import Any
 
-SKLEARN_IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+from .images import image_uri
+
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/aws-ml-sagemaker"
 logger = logging.getLogger("aws_ml")
 
@@ -51,7 +52,7 @@ def deploy(session, model_data_url: str, *, name: str | None = None, image: str 
     :returns: the endpoint name (``InService`` when ``wait``).
     """
     name = name or f"aws-ml-{uuid.uuid4().hex[:12]}"
-    image = image or SKLEARN_IMAGE.format(region=session.region)
+    image = image or image_uri("sklearn", session.region)
     container: dict[str, Any] = {"Image": image, "ModelDataUrl": model_data_url}
     if environment:
         container["Environment"] = dict(environment)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import tarfile
 import time
 import uuid
@@ -35,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-XGBOOST_IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1"
-SKLEARN_IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+from .images import image_uri
+
+BUILTIN_ALGORITHMS = ("xgboost", "blazingtext")
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/aws-ml-sagemaker"
 POLL_SECONDS = 0.25
 
@@ -282,13 +284,17 @@ def _algorithm(session, data, target: str, *, entry_point, program: str | None, 
     """The parts of a training request shared by train, cross_validate and tune (``role``:
     the execution role, default :data:`DEFAULT_ROLE`)."""
     builtin = entry_point is None
-    if builtin and algorithm != "xgboost":
-        raise ValueError(f"The 'algorithm' parameter must be 'xgboost' (or give an entry_point). "
-                         f"Got {algorithm!r} instead.")
+    if builtin and algorithm not in BUILTIN_ALGORITHMS:
+        raise ValueError(f"The 'algorithm' parameter must be one of {list(BUILTIN_ALGORITHMS)} (or give "
+                         f"an entry_point). Got {algorithm!r} instead.")
+    if builtin and algorithm == "blazingtext":
+        return _blazingtext_request(session, data, target, hyperparameters=hyperparameters, bucket=bucket,
+                                    prefix=prefix, instance_type=instance_type, output_path=output_path,
+                                    role=role)
     inputs = _upload_inputs(session, data, target, builtin=builtin, prefix=prefix, bucket=bucket)
     hps: dict[str, str] = {}
     if builtin:
-        image = XGBOOST_IMAGE.format(region=session.region)
+        image = image_uri("xgboost", session.region)
         y = inputs.frame[target] if inputs.frame is not None else None
         binary = y is not None and y.nunique() == 2
         hps = {"objective": "binary:logistic" if binary else "reg:squarederror",
@@ -296,7 +302,7 @@ def _algorithm(session, data, target: str, *, entry_point, program: str | None, 
         hps.update({k: str(v) for k, v in (hyperparameters or {}).items()})
         spec = {"TrainingImage": image, "TrainingInputMode": "File"}
     else:
-        image = SKLEARN_IMAGE.format(region=session.region)
+        image = image_uri("sklearn", session.region)
         submit = _upload_code(session, entry_point, bucket, prefix)
         program = program or Path(entry_point).name
         hps = {"sagemaker_program": json.dumps(program), "sagemaker_submit_directory": json.dumps(submit),
@@ -304,11 +310,60 @@ def _algorithm(session, data, target: str, *, entry_point, program: str | None, 
         hps.update({k: json.dumps(v) for k, v in (hyperparameters or {}).items()})
         spec = {"TrainingImage": image, "TrainingInputMode": "File",
                 "MetricDefinitions": list(metric_definitions or [])}
+    return _request(spec, hps, inputs.channels, bucket=bucket, prefix=prefix, instance_type=instance_type,
+                    output_path=output_path, role=role)
+
+
+def _request(spec: dict, hps: dict, channels: list[dict], *, bucket: str, prefix: str, instance_type: str,
+             output_path: str | None, role: str | None) -> dict:
     return {"AlgorithmSpecification": spec, "HyperParameters": hps, "RoleArn": role or DEFAULT_ROLE,
-            "InputDataConfig": inputs.channels,
+            "InputDataConfig": channels,
             "OutputDataConfig": {"S3OutputPath": output_path or f"s3://{bucket}/{prefix}/output"},
             "ResourceConfig": {"InstanceType": instance_type, "InstanceCount": 1, "VolumeSizeInGB": 5},
             "StoppingCondition": {"MaxRuntimeInSeconds": 3600}}
+
+
+_TOKEN = re.compile(r"[\w']+|[^\w\s]")
+
+
+def blazingtext_line(label, text: str) -> str:
+    """One line of a BlazingText supervised channel: ``__label__<label>`` then the text's
+    tokens, lower-cased, punctuation split off (BlazingText splits on spaces only)."""
+    return f"__label__{str(label).replace(' ', '_')} {' '.join(_TOKEN.findall(str(text).lower()))}"
+
+
+def _blazingtext_request(session, data, target: str, *, hyperparameters, bucket: str, prefix: str,
+                         instance_type: str, output_path: str | None, role: str | None,
+                         validation_fraction: float = 0.2, seed: int = 0) -> dict:
+    """A built-in BlazingText job in supervised mode: ``data`` is a DataFrame of ``target``
+    and one text column (or an ``s3://`` prefix holding ``train/`` and ``validation/``
+    files of ``__label__`` lines)."""
+    if isinstance(data, str):
+        uri = data.rstrip("/")
+        channels = [_channel(name, f"{uri}/{name}/", "text/plain") for name in ("train", "validation")]
+    else:
+        from sklearn.model_selection import train_test_split
+
+        if target not in data.columns:
+            raise ValueError(f"The 'target' parameter must be a column of data. Got {target!r} instead.")
+        texts = [c for c in data.columns if c != target]
+        if len(texts) != 1:
+            raise ValueError(f"BlazingText trains on one text column beside the target; data has {texts}")
+        frame = data[[target, texts[0]]].dropna()
+        train, valid = train_test_split(frame, test_size=validation_fraction, random_state=seed,
+                                        stratify=frame[target])
+        s3 = session.client("s3")
+        channels = []
+        for name, part in (("train", train), ("validation", valid)):
+            body = "".join(blazingtext_line(y, t) + "\n" for y, t in zip(part[target], part[texts[0]]))
+            s3.put_object(Bucket=bucket, Key=f"{prefix}/{name}/data.txt", Body=body.encode())
+            channels.append(_channel(name, f"s3://{bucket}/{prefix}/{name}/", "text/plain"))
+    hps = {"mode": "supervised", "epochs": "10", "learning_rate": "0.5", "word_ngrams": "2",
+           "min_count": "1", "vector_dim": "50", "buckets": "200000"}
+    hps.update({k: str(v) for k, v in (hyperparameters or {}).items()})
+    spec = {"TrainingImage": image_uri("blazingtext", session.region), "TrainingInputMode": "File"}
+    return _request(spec, hps, channels, bucket=bucket, prefix=prefix, instance_type=instance_type,
+                    output_path=output_path, role=role)
 
 
 def _run_training(session, request: dict, *, wait: bool, status) -> TrainingResult:
@@ -333,16 +388,18 @@ def _run_training(session, request: dict, *, wait: bool, status) -> TrainingResu
 
 
 def _with_builtin_metrics(request: dict) -> dict:
-    """The request with the metric definitions SageMaker attaches to built-in XGBoost jobs."""
-    from local_backends.sagemaker import container, xgboost_algo
+    """The request with the metric definitions SageMaker attaches to built-in algorithm jobs
+    (XGBoost, BlazingText)."""
+    from local_backends.sagemaker import blazingtext_algo, container, xgboost_algo
 
     spec = request["AlgorithmSpecification"]
     if spec.get("MetricDefinitions"):
         return request
     algorithm = container.resolve_algorithm(spec, request.get("HyperParameters"))
-    if algorithm.kind != "xgboost":
+    algo = {"xgboost": xgboost_algo, "blazingtext": blazingtext_algo}.get(algorithm.kind)
+    if algo is None:
         return request
-    return {**request, "AlgorithmSpecification": {**spec, "MetricDefinitions": xgboost_algo.metric_definitions()}}
+    return {**request, "AlgorithmSpecification": {**spec, "MetricDefinitions": algo.metric_definitions()}}
 
 
 def _result_of(job: dict) -> TrainingResult:
@@ -362,9 +419,12 @@ def train(session, *, data, target: str, entry_point: str | Path | None = None,
     :data:`DEFAULT_ROLE`).
 
     :param data: a DataFrame (split 80/20 into ``train`` and ``validation`` CSV channels and
-        uploaded) or an ``s3://`` prefix holding ``train/`` and ``validation/``.
+        uploaded) or an ``s3://`` prefix holding ``train/`` and ``validation/``. For
+        ``blazingtext``: ``target`` and one text column, written as ``__label__`` lines.
     :param entry_point: a script-mode training script (or source directory) for the
-        scikit-learn image; ``None`` runs the built-in ``algorithm`` (``xgboost``).
+        scikit-learn image; ``None`` runs the built-in ``algorithm``: ``xgboost`` (tabular) or
+        ``blazingtext`` (text classification, supervised mode; serve it and send
+        ``{"instances": [...]}``).
     :param metric_definitions: ``[{"Name", "Regex"}]`` for script mode.
     """
     name = job_name or _name("aws-ml-train", 63)

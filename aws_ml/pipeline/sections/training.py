@@ -7,6 +7,7 @@ import time
 
 from ..spec import PipelineSpec
 from ..steps import STEPS, StepContext
+from ...images import image_uri
 from .common import _problem_dict, job_name
 
 
@@ -57,8 +58,8 @@ def training_step(ctx: StepContext, config: dict) -> dict:
             baselines[metric] = training.baseline_value(metric, y)
         except ValueError:
             continue
-    return {"job_name": name, "algorithm": config["algorithm"], "image": training.XGBOOST_IMAGE.format(
-                region=ctx.region) if config["algorithm"] == "xgboost" else training.SKLEARN_IMAGE.format(region=ctx.region),
+    return {"job_name": name, "algorithm": config["algorithm"], "image": image_uri(
+                config["algorithm"] if config["algorithm"] in training.BUILTIN_ALGORITHMS else "sklearn", ctx.region),
             "hyperparameters": job["hyperparameters"], "metrics": job["metrics"], "baselines": baselines,
             "model_data": job["model_data"], "reused_job": existing is not None,
             "channels": _channels_prefix(f), "validation": "hold-out validation set" if "validation" in
