@@ -32,7 +32,6 @@ import os
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 
 SUPERVISED = "supervised"
@@ -76,8 +75,10 @@ SMALL_INPUT_BYTES = 10 * 1024 * 1024
 """Below this much training text one thread trains (deterministic for a given seed)."""
 
 
-class CustomerError(Exception):
-    """A problem with the job's data or hyperparameters (the container's wording)."""
+try:                                    # imported from the package
+    from .algorithm_main import CustomerError, run
+except ImportError:                     # run as a file: this folder is on sys.path
+    from algorithm_main import CustomerError, run  # type: ignore[no-redef]
 
 
 def metric_definitions() -> list[dict]:
@@ -423,21 +424,7 @@ def train(base: Path) -> None:
 
 
 def main() -> int:
-    base = Path(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"))
-    failure = base / "output" / "failure"
-    try:
-        train(base)
-    except CustomerError as exc:
-        failure.parent.mkdir(parents=True, exist_ok=True)
-        failure.write_text(f"ClientError: {exc}")
-        print(f"ClientError: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except Exception as exc:  # the container reports any other error as an algorithm error
-        failure.parent.mkdir(parents=True, exist_ok=True)
-        failure.write_text(f"Framework Error: {type(exc).__name__}: {exc}")
-        traceback.print_exc()
-        return 1
-    return 0
+    return run(train)
 
 
 if __name__ == "__main__":

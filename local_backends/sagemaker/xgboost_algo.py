@@ -11,9 +11,7 @@ booster as ``model/xgboost-model``. Errors are written to ``output/failure``.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import traceback
 from pathlib import Path
 
 CSV_TYPES = {"text/csv", "csv", "text/csv; label_size=1"}
@@ -33,8 +31,10 @@ METRICS = ["rmse", "rmsle", "mae", "mape", "mphe", "logloss", "error", "merror",
 _NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 
 
-class CustomerError(Exception):
-    """A problem with the job's data or hyperparameters (the container's wording)."""
+try:                                    # imported from the package
+    from .algorithm_main import CustomerError, run
+except ImportError:                     # run as a file: this folder is on sys.path
+    from algorithm_main import CustomerError, run  # type: ignore[no-redef]
 
 
 def metric_definitions() -> list[dict]:
@@ -159,21 +159,7 @@ def train(base: Path) -> None:
 
 
 def main() -> int:
-    base = Path(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"))
-    failure = base / "output" / "failure"
-    try:
-        train(base)
-    except CustomerError as exc:
-        failure.parent.mkdir(parents=True, exist_ok=True)
-        failure.write_text(f"ClientError: {exc}")
-        print(f"ClientError: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except Exception as exc:  # the container reports any other error as an algorithm error
-        failure.parent.mkdir(parents=True, exist_ok=True)
-        failure.write_text(f"Framework Error: {type(exc).__name__}: {exc}")
-        traceback.print_exc()
-        return 1
-    return 0
+    return run(train)
 
 
 if __name__ == "__main__":
