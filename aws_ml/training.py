@@ -326,10 +326,16 @@ def _request(spec: dict, hps: dict, channels: list[dict], *, bucket: str, prefix
 _TOKEN = re.compile(r"[\w']+|[^\w\s]")
 
 
+def blazingtext_tokens(text: str) -> str:
+    """A text as BlazingText wants it, in training and in requests: lower-cased tokens,
+    punctuation split off, joined by spaces (BlazingText splits on spaces only)."""
+    return " ".join(_TOKEN.findall(str(text).lower()))
+
+
 def blazingtext_line(label, text: str) -> str:
-    """One line of a BlazingText supervised channel: ``__label__<label>`` then the text's
-    tokens, lower-cased, punctuation split off (BlazingText splits on spaces only)."""
-    return f"__label__{str(label).replace(' ', '_')} {' '.join(_TOKEN.findall(str(text).lower()))}"
+    """One line of a BlazingText supervised channel: ``__label__<label>`` then
+    :func:`blazingtext_tokens` of the text."""
+    return f"__label__{str(label).replace(' ', '_')} {blazingtext_tokens(text)}"
 
 
 def _blazingtext_request(session, data, target: str, *, hyperparameters, bucket: str, prefix: str,

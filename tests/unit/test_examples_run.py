@@ -18,6 +18,8 @@ SCRIPTS = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
 
 # script -> (regular expressions its stdout must match, files it must leave in its working directory)
 EXPECTED: dict[str, tuple[list[str], list[str]]] = {
+    "classify_text.py": ([r"training job aws-ml-train-\S+: Completed, validation accuracy 0\.[6-9]\d\d \(majority class: 0\.500\)",
+                          r"^POSITIVE \d\.\d\d  A wonderful film", r"^NEGATIVE \d\.\d\d  Boring"], []),
     "quickstart.py": ([r"b'hello'", r"NoSuchKey, as on AWS", r"\['raw/hello\.txt'\]", r"^Latency$"], []),
     "evaluate_fraud.py": ([r"5,000 rows × 18 columns, target 'fraud' \(binary\)", r"164 of 5,000 rows \(3\.3%\)",
                            r"From Athena:", r"Pre-training bias, facet customer_gender", r"Dashboard: evaluation/index\.html"],
