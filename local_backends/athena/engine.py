@@ -28,9 +28,16 @@ THREADS = max(1, os.cpu_count() or 1)
 TRINO_MACROS = (
     # Trino functions DuckDB lacks under these names (sqlglot passes them through)
     "CREATE MACRO map_agg(k, v) AS map(list(k), list(v))",
-    "CREATE MACRO url_extract_host(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]+)', 1)",
-    "CREATE MACRO url_extract_path(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*([^?#]*)', 1)",
-    "CREATE MACRO url_extract_protocol(u) AS regexp_extract(u, '^([a-zA-Z][a-zA-Z0-9+.-]*)://', 1)",
+    # url_extract_*: NULL for what is not an absolute URL (Trino's), '' for an empty path
+    "CREATE MACRO url_extract_host(u) AS nullif(regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]+)', 1), '')",
+    "CREATE MACRO url_extract_path(u) AS CASE WHEN regexp_matches(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://') "
+    "THEN regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*([^?#]*)', 1) END",
+    "CREATE MACRO url_extract_protocol(u) AS nullif(regexp_extract(u, '^([a-zA-Z][a-zA-Z0-9+.-]*)://', 1), '')",
+    "CREATE MACRO url_extract_query(u) AS CASE WHEN regexp_matches(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^?#]*[?]') "
+    "THEN regexp_extract(u, '[?]([^#]*)', 1) END",
+    # regexp_position(s, p): 1-based index of the first match, -1 when there is none
+    "CREATE MACRO regexp_position(s, p) AS CASE WHEN s IS NULL OR p IS NULL THEN NULL "
+    "WHEN regexp_matches(s, p) THEN CAST(strpos(s, regexp_extract(s, p)) AS INTEGER) ELSE -1 END",
 )
 
 

@@ -87,6 +87,15 @@ CASES = [
      "regexp_like('abc', 'B'), regexp_count('aaa', 'a'), regexp_split('a,b', ',')",
      [["a#b#", "a[b]c", "ab", "123", None, "[1, 22, 333]", "true", "false", "3", "[a, b]"]],
      ["varchar", "varchar", "varchar", "varchar", "varchar", "array", "boolean", "boolean", "bigint", "array"]),
+    # regexp_position; url_extract_*: NULL for what is not a URL, '' for an empty path
+    ("SELECT regexp_position('abc123', '[0-9]+'), regexp_position('abc', '[0-9]'), "
+     "url_extract_host('https://example.com:8443/a/b?x=1#f'), url_extract_path('https://example.com/a/b?x=1'), "
+     "url_extract_path('https://example.com'), url_extract_protocol('s3://bucket/key'), "
+     "url_extract_query('https://e.com/p?x=1&y=2#frag'), url_extract_query('https://e.com/p'), "
+     "url_extract_host('not a url'), url_extract_path('not a url'), url_extract_protocol('nope')",
+     [["4", "-1", "example.com", "/a/b", "", "s3", "x=1&y=2", None, None, None, None]],
+     ["integer", "integer", "varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "varchar",
+      "varchar", "varchar"]),
     # quoted identifiers: spaces, reserved words, case kept in the label
     ('SELECT "x y", "Select"."from" AS "Mixed Case" FROM (SELECT 1 AS "x y", 2 AS "from") AS "Select"',
      [["1", "2"]], None),
