@@ -268,6 +268,29 @@ def _null_when_no_match(node: exp.RegexpExtract) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=matches, true=node)])
 
 
+def _is_map(node: exp.Expression, column_types: dict[str, set[str]]) -> bool:
+    if isinstance(node, (exp.Map, exp.VarMap)):
+        return True
+    if isinstance(node, exp.Column):
+        types = column_types.get(node.name.lower()) or set()
+        return bool(types) and all(t.upper().startswith("MAP") for t in types)
+    return False
+
+
+def _maps_as_key_value_arrays(node: exp.Unnest, column_types: dict[str, set[str]]) -> None:
+    """Trino's ``UNNEST(<map>) AS t(k, v)``: a map gives two columns, its keys and its values,
+    i.e. ``UNNEST(map_keys(m), map_values(m))`` (DuckDB's unnest of a map gives one struct)."""
+    expanded = []
+    for e in node.expressions:
+        if _is_map(e, column_types):
+            expanded += [exp.Anonymous(this="map_keys", expressions=[e.copy()]),
+                         exp.Anonymous(this="map_values", expressions=[e.copy()])]
+        else:
+            expanded.append(e)
+    if len(expanded) != len(node.expressions):
+        node.set("expressions", expanded)
+
+
 def _zipped_unnest(node: exp.Unnest) -> exp.Expression:
     """Trino's ``UNNEST(a, b, ...) [WITH ORDINALITY] AS t(x, y, ...[, n])``: the arrays side by
     side, the shorter ones padded with NULL, as a (lateral) subquery of DuckDB ``unnest``s."""
@@ -311,8 +334,10 @@ def translate_select(tree: exp.Expression, column_types: dict[str, set[str]] | N
     for node in reversed(list(tree.find_all(exp.RegexpExtract))):   # the innermost first
         node.replace(_null_when_no_match(node.copy()))
     for node in list(tree.find_all(exp.Unnest)):
-        if len(node.expressions) > 1 and isinstance(node.parent, (exp.From, exp.Join)):
-            node.replace(_zipped_unnest(node))
+        if isinstance(node.parent, (exp.From, exp.Join)):
+            _maps_as_key_value_arrays(node, column_types)
+            if len(node.expressions) > 1:
+                node.replace(_zipped_unnest(node))
     for table in tree.find_all(exp.Table):
         if table.args.get("catalog") is not None:
             table.set("catalog", None)

@@ -80,6 +80,9 @@ CASES = [
      "AS t(id, a, b) CROSS JOIN UNNEST(a, b) WITH ORDINALITY AS u(p, q, n) ORDER BY t.id, u.n",
      [["1", "1", "x", "1"], ["1", "2", "y", "2"], ["1", None, "z", "3"], ["2", "5", "w", "1"]],
      ["integer", "integer", "varchar", "bigint"]),
+    # UNNEST of a map: one row per entry, its key and its value
+    ("SELECT k, v FROM UNNEST(MAP(ARRAY['a', 'b'], ARRAY[1, 2])) AS t(k, v) ORDER BY k",
+     [["a", "1"], ["b", "2"]], ["varchar", "integer"]),
     # regexp_*: Java's $1 in replacements, NULL when regexp_extract finds nothing
     ("SELECT regexp_replace('a1b22', '[0-9]+', '#'), regexp_replace('abc', '(b)', '[$1]'), "
      "regexp_replace('aXbX', 'X'), regexp_extract('abc-123', '[a-z]+-([0-9]+)', 1), regexp_extract('abc', 'z'), "
@@ -117,3 +120,19 @@ def test_quoted_labels_and_failed_cast(athena):
     failed = run(athena, "SELECT CAST('abc' AS integer)")["Status"]
     assert failed["State"] == "FAILED"
     assert failed["StateChangeReason"].startswith("INVALID_CAST_ARGUMENT: ")
+
+
+def test_unnest_of_a_map_column_of_a_glue_table(local_session, athena):
+    """A ``map<string,int>`` column (JSON table) unnested into key and value columns."""
+    s3 = local_session.client("s3")
+    s3.put_object(Bucket="dialect-results", Key="maps/d.json",
+                  Body=b'{"id": 1, "m": {"x": 10}}\n{"id": 2, "m": {"y": 20, "z": 30}}\n')
+    glue = local_session.client("glue")
+    glue.create_database(DatabaseInput={"Name": "maps"})
+    glue.create_table(DatabaseName="maps", TableInput={"Name": "t", "StorageDescriptor": {
+        "Columns": [{"Name": "id", "Type": "int"}, {"Name": "m", "Type": "map<string,int>"}],
+        "Location": "s3://dialect-results/maps/",
+        "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"}}})
+    got, types = rows(athena, "SELECT t.id, u.k, u.v FROM maps.t CROSS JOIN UNNEST(t.m) AS u(k, v) ORDER BY t.id, u.k")
+    assert got == [["1", "x", "10"], ["2", "y", "20"], ["2", "z", "30"]]
+    assert types == ["integer", "varchar", "integer"]
