@@ -599,19 +599,30 @@ def tune(session, *, data, target: str, ranges: Mapping[str, Any], strategy: str
     }
     if strategy != "Grid":
         config["ResourceLimits"]["MaxNumberOfTrainingJobs"] = max_jobs
+    # a tuned hyperparameter is not also a static one (SageMaker refuses the job): the
+    # built-in algorithms' defaults give way to the ranges
+    tuned = {r["Name"]: r for rs in config["ParameterRanges"].values() for r in rs}
+    both = sorted(set(tuned) & set(hyperparameters or {}))
+    if both:
+        raise ValueError(f"Hyperparameters {both} are given both as static hyperparameters and as "
+                         f"ranges to tune; give each one way only.")
+    static = {k: v for k, v in base["HyperParameters"].items() if k not in tuned}
     if strategy == "Hyperband":
         # the resource is the epochs a trial logs its objective for: boosting rounds for XGBoost
-        static = base["HyperParameters"]
-        rounds = max_resource or next((int(float(json.loads(static[k]) if entry_point else static[k]))
-                                       for k in ("num_round", "epochs", "n_epochs", "num_epochs")
-                                       if k in static), None)
+        def _rounds(k: str) -> int:
+            if k in static:
+                return int(float(json.loads(static[k]) if entry_point else static[k]))
+            r = tuned[k]    # tuned: its upper bound
+            return int(float(r["MaxValue"] if "MaxValue" in r else max(float(v) for v in r["Values"])))
+        rounds = max_resource or next((_rounds(k) for k in ("num_round", "epochs", "n_epochs", "num_epochs")
+                                       if k in static or k in tuned), None)
         if rounds is None:
             raise ValueError("The 'max_resource' parameter of tune is needed with the Hyperband "
                              "strategy when the hyperparameters have no num_round or epochs.")
         config["StrategyConfig"] = {"HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": int(rounds)}}
     if seed is not None:
         config["RandomSeed"] = seed
-    definition = {"StaticHyperParameters": base["HyperParameters"],
+    definition = {"StaticHyperParameters": static,
                   "AlgorithmSpecification": base["AlgorithmSpecification"], "RoleArn": base["RoleArn"],
                   "InputDataConfig": base["InputDataConfig"], "OutputDataConfig": base["OutputDataConfig"],
                   "ResourceConfig": base["ResourceConfig"], "StoppingCondition": base["StoppingCondition"]}

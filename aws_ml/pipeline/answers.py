@@ -162,6 +162,12 @@ def answer_features(o: dict, spec: dict) -> list[str]:
     norm = ("Yes: numeric features are imputed (median) and standardised (zero mean, unit variance)"
             + (f"; their standard deviations ranged from {_n(rng[0], 2)} to {_n(rng[1], 2)} before" if rng else "")
             + ". The fitted transformation is saved with the sets: " + o["artifacts"]["transform"] + ".")
+    text = o.get("text_channels")
+    if text:
+        new += (f" For BlazingText, the text of '{text['column']}' itself, lower-cased and tokenised, one "
+                f"__label__<class> line per row of the same split: {text['prefix']} (train, validation, test); "
+                f"the features above serve the monitoring baseline.")
+        norm += " BlazingText reads the tokens, not these features: it learns its own word and word-pair vectors."
     return [corr, f"By mutual information with the target: {top}.{sel}", new, norm]
 
 
@@ -169,8 +175,11 @@ def answer_training(o: dict, spec: dict) -> list[str]:
     metrics = ", ".join(f"{k} {_n(v)}" for k, v in o["metrics"].items())
     base = ", ".join(f"{k} {_n(v)}" for k, v in o.get("baselines", {}).items())
     hps = ", ".join(f"{k}={v}" for k, v in o["hyperparameters"].items() if not k.startswith("_"))
-    return [f"{o['algorithm']} (training job {o['job_name']}, image {o['image']}): gradient-boosted trees suit "
-            f"tabular data with mixed scales and a rare class.",
+    why = ("BlazingText in supervised mode (fastText): word and word-pair vectors averaged into a linear "
+           "classifier, trained on the tokenised sentences themselves; it suits short texts and trains in "
+           "seconds on a CPU." if o.get("algorithm") == "blazingtext" else
+           "gradient-boosted trees suit tabular data with mixed scales and a rare class.")
+    return [f"{o['algorithm']} (training job {o['job_name']}, image {o['image']}): {why}",
             f"Hyperparameters: {hps}.",
             f"Measured on the {o['validation']}: {metrics}" + (f"; a trivial model scores {base}" if base else "") + ".",
             "With a tuning job: see section 8."]
@@ -180,8 +189,10 @@ def answer_deployment(o: dict, spec: dict) -> list[str]:
     where = {"local": "a local model-server process", "moto": "a local model server (moto records the endpoint)",
              "aws": "a SageMaker real-time endpoint"}.get(spec.get("_backend", ""), "a SageMaker endpoint")
     url = f" ({o['url']}/invocations)" if o.get("url") else ""
+    io = ("JSON of tokenised sentences in ({\"instances\": [...], \"configuration\": {\"k\": n}}), labels and "
+          "probabilities out" if o.get("algorithm") == "blazingtext" else "CSV in, score out")
     return [f"Endpoint {o['endpoint_name']} on {o['instance_count']} × {o['instance_type']}: {where}.",
-            f"An HTTPS API: InvokeEndpoint (sagemaker-runtime){url}, CSV in, score out; the smoke test answered "
+            f"An HTTPS API: InvokeEndpoint (sagemaker-runtime){url}, {io}; the smoke test answered "
             f"{o['smoke_test']['prediction']!r} in {o['smoke_test']['latency_ms']} ms.",
             ("Data capture of every request and response to " + o["data_capture"] + ", endpoint metrics in CloudWatch; "
              "drift and quality in section 7.") if o.get("data_capture") else "Endpoint metrics in CloudWatch (no data capture).",
@@ -217,7 +228,8 @@ def answer_monitoring(o: dict, spec: dict) -> list[str]:
                   if threshold is not None else "") + ". ")
     drift = o.get("drift")
     if drift:
-        meaning += f"Drift of the captured traffic: {drift['violations']} violation(s). "
+        meaning += (f"Drift of the captured traffic"
+                    + (f" ({drift['of']})" if drift.get("of") else "") + f": {drift['violations']} violation(s). ")
     cw = o.get("cloudwatch") or {}
     meaning += f"{len(cw.get('metrics', []))} metrics published to CloudWatch; alarms: {', '.join(cw.get('alarms', [])) or 'none'}."
     return [f"{metric} (the problem's success metric); also {shown}.",

@@ -163,6 +163,118 @@ def load_xgboost(session, model_data: str):
     return booster
 
 
+# -- BlazingText models (fastText) as the built-in algorithm trains them -------------------------
+LABEL_PREFIX = "__label__"
+BLAZINGTEXT_AWS_DEFAULTS = {"epochs": 5, "learning_rate": 0.05, "min_count": 5, "vector_dim": 100,
+                            "buckets": 2000000, "word_ngrams": 2}
+"""AWS's defaults of the supervised hyperparameters a job may leave out."""
+
+
+def split_line(line: str) -> tuple[int, str]:
+    """``(class index, tokens)`` of a ``__label__<index> <tokens>`` line of section 4."""
+    head, _, text = line.partition(" ")
+    return int(float(head[len(LABEL_PREFIX):])), text
+
+
+def blazingtext_params(hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    """A BlazingText job's hyperparameters (strings, as SageMaker stores them) as
+    ``fasttext.train_supervised`` arguments (one thread and a fixed seed: repeatable)."""
+    hp = {**BLAZINGTEXT_AWS_DEFAULTS, **{k: v for k, v in hyperparameters.items() if not k.startswith("_")}}
+    return {"epoch": int(float(hp["epochs"])), "lr": float(hp["learning_rate"]),
+            "minCount": int(float(hp["min_count"])), "dim": int(float(hp["vector_dim"])),
+            "bucket": int(float(hp["buckets"])), "wordNgrams": int(float(hp["word_ngrams"])),
+            "loss": "softmax", "thread": 1, "seed": 0, "verbose": 0}
+
+
+def fit_blazingtext(lines: Sequence[str], hyperparameters: dict[str, Any]):
+    """fastText trained here on ``__label__`` lines with a BlazingText job's hyperparameters."""
+    import os
+    import tempfile
+
+    import fasttext
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "train.txt")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("".join(line.rstrip("\n") + "\n" for line in lines))
+        return fasttext.train_supervised(input=path, **blazingtext_params(hyperparameters))
+
+
+def predict_blazingtext(model, texts: Sequence[str], classes: int):
+    """Class probabilities, one column per class index (``__label__<i>`` → column ``i``);
+    for two classes, the probability of class 1 (the positive class of section 4)."""
+    labels, probs = model.predict([" ".join(str(t).split()) for t in texts], k=classes)
+    return blazingtext_matrix([{"label": list(l), "prob": [float(x) for x in p]} for l, p in zip(labels, probs)],
+                              classes)
+
+
+def blazingtext_matrix(answers: Sequence[dict], classes: int):
+    """BlazingText answers (``[{"label": ["__label__1", ...], "prob": [0.9, ...]}]``, the
+    endpoint's JSON) as scores: one column per class index, or for two classes the
+    probability of class 1."""
+    import numpy as np
+
+    out = np.zeros((len(answers), classes))
+    for row, answer in enumerate(answers):
+        for label, p in zip(answer["label"], answer["prob"]):
+            index = int(float(str(label)[len(LABEL_PREFIX):]))
+            if not 0 <= index < classes:
+                raise ValueError(f"BlazingText answered {label!r}, not one of the {classes} classes of section 4")
+            out[row, index] = float(p)
+    return out[:, 1] if classes == 2 else out
+
+
+def load_blazingtext(session, model_data: str):
+    """The fastText model in a built-in BlazingText ``model.tar.gz`` (its ``model.bin``)."""
+    import io
+    import os
+    import tarfile
+    import tempfile
+    from pathlib import Path
+
+    import fasttext
+
+    bucket, _, key = model_data[5:].partition("/")
+    body = session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+        member = next((m for m in tar.getmembers() if Path(m.name).name == "model.bin"), None)
+        if member is None:
+            raise ValueError(f"{model_data} holds no model.bin (not a BlazingText supervised model)")
+        raw = tar.extractfile(member).read()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.bin")
+        with open(path, "wb") as fh:
+            fh.write(raw)
+        return fasttext.load_model(path)
+
+
+def blazingtext_learning_curve(train_lines: Sequence[str], valid_lines: Sequence[str],
+                               hyperparameters: dict[str, Any], metric: str, classes: int,
+                               shares: Sequence[float] = (0.2, 0.4, 0.6, 0.8, 1.0), seed: int = 0) -> list[dict]:
+    """:func:`learning_curve` for BlazingText: fastText retrained here on growing shares of
+    the training lines (the same shuffled order), scored on them and on the validation lines."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(train_lines))
+    train = [split_line(line) for line in train_lines]
+    valid = [split_line(line) for line in valid_lines]
+    y_valid = np.array([y for y, _ in valid])
+    points = []
+    for share in shares:
+        n = max(int(round(share * len(order))), 10)
+        idx = order[:n]
+        y_part = np.array([train[i][0] for i in idx])
+        if len(np.unique(y_part)) < 2:
+            continue
+        model = fit_blazingtext([train_lines[i] for i in idx], hyperparameters)
+        p_train = predict_blazingtext(model, [train[i][1] for i in idx], classes)
+        p_valid = predict_blazingtext(model, [t for _, t in valid], classes)
+        points.append({"rows": int(n), "train": round(score(metric, y_part, y_score=p_train), 4),
+                       "validation": round(score(metric, y_valid, y_score=p_valid), 4)})
+    return points
+
+
 # -- learning curves and the diagnosis -------------------------------------------------------
 def learning_curve(X_train, y_train, X_valid, y_valid, hyperparameters: dict[str, Any], metric: str,
                    shares: Sequence[float] = (0.2, 0.4, 0.6, 0.8, 1.0), seed: int = 0) -> list[dict]:

@@ -216,13 +216,21 @@ class Features:
     split: Split = field(default_factory=Split)
 
 
+BLAZINGTEXT_HYPERPARAMETERS = ("mode", "epochs", "learning_rate", "min_count", "vector_dim", "buckets",
+                               "word_ngrams", "early_stopping", "patience", "min_epochs")
+"""The hyperparameters AWS documents for BlazingText in supervised (text classification) mode."""
+
+
 @dataclass
 class Training:
-    """Section 5: the training job (SageMaker's built-in XGBoost; its objective and
-    evaluation metric follow the problem type unless ``hyperparameters`` set them)."""
+    """Section 5: the training job: SageMaker's built-in XGBoost on section 4's features
+    (its objective and evaluation metric follow the problem type unless ``hyperparameters``
+    set them), or the built-in BlazingText (fastText, supervised mode) on the text of the
+    one ``features.text`` column of a classification problem."""
 
     enabled: bool = True
-    algorithm: Literal["xgboost"] = "xgboost"
+    algorithm: Literal["xgboost", "blazingtext"] = field(default="xgboost", metadata=_help(
+        "'xgboost' (section 4's features) or 'blazingtext' (the text of one features.text column)"))
     hyperparameters: dict[str, Union[int, float, str, bool]] = field(default_factory=dict)
     instance_type: str = "ml.m5.large"
 
@@ -320,6 +328,7 @@ class PipelineSpec:
         """Build and check a spec from plain data (``PipelineFileError`` on the first problem)."""
         spec = _build(cls, data, "", source)
         spec.source = source
+        _check_algorithm(spec)
         return spec
 
     def validate(self) -> "PipelineSpec":
@@ -328,6 +337,53 @@ class PipelineSpec:
 
     def section(self, name: str):
         return getattr(self, name)
+
+
+def _check_algorithm(spec: PipelineSpec) -> None:
+    """``training.algorithm: blazingtext`` needs what BlazingText reads: a classification
+    problem, one text column and nothing else (no numeric or categorical features), a
+    validation set (its metric, ``validation:accuracy``, is also the tuning objective), and
+    BlazingText's own hyperparameters in ``training.hyperparameters`` and ``tuning.ranges``."""
+    t = spec.training
+    if t is None or not t.enabled or t.algorithm != "blazingtext":
+        return
+
+    def fail(path: str, message: str):
+        raise PipelineFileError(spec.source, path, message)
+
+    if spec.problem.problem_type not in ("binary", "multiclass"):
+        fail("training.algorithm", f"expected 'xgboost' unless problem.problem_type is 'binary' or 'multiclass' "
+             f"(BlazingText classifies text), got 'blazingtext' with problem_type {spec.problem.problem_type!r}")
+    f = spec.features
+    if f is None or not f.enabled:
+        fail("training.algorithm", "expected 'xgboost' without a features section ('blazingtext' trains on the "
+             "text channels section 4 writes from its one features.text column)")
+    if len(f.text) != 1:
+        fail("features.text", f"expected exactly one text column for training.algorithm 'blazingtext', "
+             f"got {len(f.text)}")
+    for key in ("numeric", "categorical", "ratios"):
+        if getattr(f, key):
+            fail(f"features.{key}", "expected [] (or null) with training.algorithm 'blazingtext', which reads "
+                 f"only the text of features.text, got {_got(getattr(f, key))}")
+    if f.split.validation <= 0:
+        fail("features.split.validation", "expected a fraction in (0, 0.5] with training.algorithm 'blazingtext' "
+             "(validation:accuracy is its metric and tuning objective), got 0")
+    known = ", ".join(BLAZINGTEXT_HYPERPARAMETERS)
+    for name, value in t.hyperparameters.items():
+        if name not in BLAZINGTEXT_HYPERPARAMETERS:
+            close = difflib.get_close_matches(name, BLAZINGTEXT_HYPERPARAMETERS, n=1)
+            fail(f"training.hyperparameters.{name}", "expected a BlazingText hyperparameter of supervised mode "
+                 + (f"(did you mean {close[0]!r}?)" if close else f"({known})"))
+    if t.hyperparameters.get("mode", "supervised") != "supervised":
+        fail("training.hyperparameters.mode", f"expected 'supervised' (text classification), got "
+             f"{_got(t.hyperparameters['mode'])}")
+    if spec.tuning is not None and spec.tuning.enabled:
+        for name in spec.tuning.ranges:
+            if name not in BLAZINGTEXT_HYPERPARAMETERS or name == "mode":
+                close = difflib.get_close_matches(name, BLAZINGTEXT_HYPERPARAMETERS[1:], n=1)
+                fail(f"tuning.ranges.{name}", "expected a BlazingText hyperparameter to tune with training.algorithm "
+                     "'blazingtext' " + (f"(did you mean {close[0]!r}?)" if close else
+                                         "(e.g. learning_rate, epochs, word_ngrams, vector_dim)"))
 
 
 def load_pipeline(path: str | Path) -> PipelineSpec:

@@ -53,3 +53,19 @@ def test_blazingtext_needs_one_text_column(local_session):
     claims = datasets.load("fraud/claims")
     with pytest.raises(ValueError, match="one text column"):
         training.train(local_session, data=claims, target="fraud", algorithm="blazingtext", progress=False)
+
+
+def test_tuning_blazingtext_over_its_defaults(local_session):
+    """The ranges replace the algorithm's default static hyperparameters (SageMaker refuses a
+    name that is both); a name given both ways by the caller is refused before any job."""
+    reviews = datasets.load("reviews/imdb_sentences")[["sentiment", "text"]].sample(400, random_state=0)
+    result = training.tune(local_session, data=reviews, target="sentiment", algorithm="blazingtext",
+                           ranges={"learning_rate": (0.1, 1.0), "epochs": (5, 15)}, strategy="Random",
+                           objective="validation:accuracy", max_jobs=2, max_parallel=2, progress=False)
+    assert result.status == "Completed" and len(result.trials) == 2
+    assert all({"learning_rate", "epochs"} <= set(t["TunedHyperParameters"]) for t in result.trials)
+    assert 0.5 <= result.best_value <= 1.0
+    with pytest.raises(ValueError, match=r"\['epochs'\] are given both"):
+        training.tune(local_session, data=reviews, target="sentiment", algorithm="blazingtext",
+                      ranges={"epochs": (5, 15)}, hyperparameters={"epochs": 10},
+                      objective="validation:accuracy", max_jobs=2, progress=False)

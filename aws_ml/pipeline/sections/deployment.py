@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+import json
 import time
 
 from ..spec import PipelineSpec
@@ -49,13 +50,21 @@ def deployment_step(ctx: StepContext, config: dict) -> dict:
                    role=config["role_arn"] or serving.DEFAULT_ROLE,
                    instance_type=config["instance_type"],
                    instance_count=config["instance_count"], data_capture=capture)
-    body = ctx.get_bytes(ctx.inputs["features"]["artifacts"]["test"]).decode().splitlines()[0]
-    sample = body.split(",", 1)[1]
+    f = ctx.inputs["features"]
+    if ctx.inputs["training"].get("algorithm") == "blazingtext":
+        # BlazingText takes JSON: the first test sentence's tokens (its __label__ word left out)
+        line = ctx.get_bytes(f["artifacts"]["text_test"]).decode().splitlines()[0]
+        sample = json.dumps({"instances": [line.split(" ", 1)[1] if " " in line else ""],
+                             "configuration": {"k": len(f.get("classes") or [0, 1])}})
+        content_type = "application/json"
+    else:
+        sample = ctx.get_bytes(f["artifacts"]["test"]).decode().splitlines()[0].split(",", 1)[1]
+        content_type = "text/csv"
     t = time.perf_counter()
     answer = ctx.session.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=name, Body=sample.encode(), ContentType="text/csv")["Body"].read().decode()
-    out = {"endpoint_name": name, "model_data": model, "instance_type": config["instance_type"],
-           "instance_count": config["instance_count"], "data_capture": capture["DestinationS3Uri"] if capture else None,
+        EndpointName=name, Body=sample.encode(), ContentType=content_type)["Body"].read().decode()
+    out = {"endpoint_name": name, "model_data": model, "algorithm": ctx.inputs["training"].get("algorithm"), "instance_type": config["instance_type"],
+           "instance_count": config["instance_count"], "content_type": content_type, "data_capture": capture["DestinationS3Uri"] if capture else None,
            "deploy_seconds": round(t - started, 3), "smoke_test": {"prediction": answer.strip()[:80],
                                                                     "latency_ms": round((time.perf_counter() - t) * 1e3, 1)},
            "headline": {"latency ms": round((time.perf_counter() - t) * 1e3, 1)}}

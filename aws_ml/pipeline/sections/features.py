@@ -17,9 +17,12 @@ def _features_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
                "record_id": g.record_id or spec.features.record_id or spec.data.join_on,
                "feature_types": dict(g.feature_types),
                "stack": spec.artifacts.stack if stack_owned(spec, g) else None} for g in spec.features.groups]
-    return {**_problem_dict(spec), **asdict(spec.features),
-            "feature_group": ctx.resolve(spec.features.feature_group), "groups": groups,
-            "role_arn": spec.artifacts.role_arn}
+    config = {**_problem_dict(spec), **asdict(spec.features),
+              "feature_group": ctx.resolve(spec.features.feature_group), "groups": groups,
+              "role_arn": spec.artifacts.role_arn}
+    if spec.training is not None and spec.training.enabled and spec.training.algorithm == "blazingtext":
+        config["text_channels"] = True      # BlazingText's __label__ lines too (only then: other keys unchanged)
+    return config
 
 
 def _feature_groups_exist(ctx: StepContext, outputs: dict) -> bool:
@@ -220,6 +223,11 @@ def features_step(ctx: StepContext, config: dict) -> dict:
     if len(valid):
         uris["validation"] = ctx.put("features/validation/validation.csv",
                                      to_csv(valid, pipe.transform(valid[used])), "text/csv")
+    text_channels = None
+    if config.get("text_channels"):
+        text_channels = _write_text_channels(ctx, config["text"][0], target, encoding,
+                                             {"train": train, "validation": valid, "test": test})
+        uris.update({f"text_{name}": uri for name, uri in text_channels["files"].items()})
     uris["test_raw"] = ctx.put_table("features/extra/test_raw.parquet", test.drop(columns=["event_time"]))
     uris["train_features"] = ctx.put_table("features/extra/train_features.parquet", X_train)
     import pickle
@@ -250,7 +258,25 @@ def features_step(ctx: StepContext, config: dict) -> dict:
             "rows": {"train": int(len(train)), "validation": int(len(valid)), "test": int(len(test))},
             "task": task, "target": target, "artifacts": uris,
             "classes": sorted(str(v) for v in y.unique()) if task == "classification" else None,
-            "label_encoding": encoding,
+            "label_encoding": encoding, "text_channels": text_channels,
             "headline": {"features out": len(names), "train rows": int(len(train))}}
+
+
+def _write_text_channels(ctx: StepContext, column: str, target: str, encoding: dict | None, parts: dict) -> dict:
+    """BlazingText's channels: ``features/text/<part>/<part>.txt``, one
+    ``__label__<class index> <tokens>`` line per row of the same split (the class index as
+    in ``label_encoding``, the label itself for a numeric target), rows in the same order
+    as the CSV sets."""
+    from aws_ml.training import blazingtext_line
+
+    files = {}
+    for name, frame in parts.items():
+        if not len(frame):
+            continue
+        labels = frame[target].astype(str).map(encoding) if encoding is not None else frame[target].astype(int)
+        texts = frame[column].fillna("").astype(str)
+        body = "".join(blazingtext_line(y, t) + "\n" for y, t in zip(labels, texts))
+        files[name] = ctx.put(f"features/text/{name}/{name}.txt", body.encode(), "text/plain")
+    return {"column": column, "prefix": ctx.uri("features/text") + "/", "files": files}
 
 

@@ -22,13 +22,14 @@ def _training_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
                 needs=("features",), requires=("aws_ml.training:train",))
 def training_step(ctx: StepContext, config: dict) -> dict:
     """A training job on the feature step's train / validation channels
-    (:func:`aws_ml.training.train`). The job is named from the step's configuration: a
+    (:func:`aws_ml.training.train`): XGBoost on the CSV sets, BlazingText on the text
+    channels. The job is named from the step's configuration: a
     run killed while the job ran finds it again (waits for it, or reuses its model)
     instead of starting a second one."""
     from aws_ml import training
 
     f = ctx.inputs["features"]
-    base = job_name(ctx.spec.name, "train", [config, channels_fingerprint(ctx, f)], width=40)
+    base = job_name(ctx.spec.name, "train", [config, channels_fingerprint(ctx, f, config["algorithm"])], width=40)
     job, name, existing = None, base, None
     for attempt in range(1, 21):
         name = base if attempt == 1 else f"{base}-r{attempt}"
@@ -36,8 +37,8 @@ def training_step(ctx: StepContext, config: dict) -> dict:
         if existing is None or existing["status"] == "Completed":
             break
     if existing is None:
-        hps = {**_objective_defaults(f), **config["hyperparameters"]}
-        result = training.train(ctx.session, data=_channels_prefix(f), target=f["target"],
+        hps = {**default_hyperparameters(config["algorithm"], f), **config["hyperparameters"]}
+        result = training.train(ctx.session, data=_channels_prefix(f, config["algorithm"]), target=f["target"],
                                 algorithm=config["algorithm"], hyperparameters=hps,
                                 instance_type=config["instance_type"], output_path=ctx.uri("training/output"),
                                 job_name=name, progress=False, role=config["role_arn"])
@@ -54,6 +55,10 @@ def training_step(ctx: StepContext, config: dict) -> dict:
                                                          else "train"])), header=None)[0]
     baselines = {}
     for metric in job["metrics"]:
+        if config["algorithm"] == "blazingtext" and metric.endswith(":accuracy"):
+            # the majority class's share of the validation labels (any number of classes)
+            baselines[metric] = float(y.value_counts(normalize=True).max())
+            continue
         try:
             baselines[metric] = training.baseline_value(metric, y)
         except ValueError:
@@ -62,26 +67,46 @@ def training_step(ctx: StepContext, config: dict) -> dict:
                 config["algorithm"] if config["algorithm"] in training.BUILTIN_ALGORITHMS else "sklearn", ctx.region),
             "hyperparameters": job["hyperparameters"], "metrics": job["metrics"], "baselines": baselines,
             "model_data": job["model_data"], "reused_job": existing is not None,
-            "channels": _channels_prefix(f), "validation": "hold-out validation set" if "validation" in
-            f["artifacts"] else "training set only",
+            "channels": _channels_prefix(f, config["algorithm"]), "validation": "hold-out validation set" if
+            "validation" in f["artifacts"] else "training set only",
             "headline": {k: v for k, v in job["metrics"].items() if k.startswith("validation")} or job["metrics"]}
 
 
-def channels_fingerprint(ctx: StepContext, f: dict) -> dict[str, str]:
-    """The ETag of each channel file of section 4: what a job trained on. Section 4 writes
-    to the same keys on every run, so a job named from the keys alone would be taken for
-    one trained on features that have changed since."""
+BLAZINGTEXT_DEFAULTS = {"mode": "supervised", "epochs": 10, "learning_rate": 0.5, "word_ngrams": 2,
+                        "vector_dim": 50, "min_count": 1, "buckets": 200000}
+"""Section 5's BlazingText hyperparameters unless the file sets them: fastText's text
+classifier with word bigrams, small enough for a few hundred sentences. ``buckets``: AWS's
+default, 2,000,000 hash buckets of word n-grams, makes an 800 MB ``model.bin``; 200,000 of
+50 dimensions make about 40 MB."""
+
+
+def default_hyperparameters(algorithm: str, f: dict) -> dict:
+    """The hyperparameters a job of ``algorithm`` gets unless the file sets them."""
+    return dict(BLAZINGTEXT_DEFAULTS) if algorithm == "blazingtext" else _objective_defaults(f)
+
+
+def channels_fingerprint(ctx: StepContext, f: dict, algorithm: str = "xgboost") -> dict[str, str]:
+    """The ETag of each channel file of section 4 the ``algorithm`` trains on (BlazingText:
+    the text channels): what a job trained on. Section 4 writes to the same keys on every
+    run, so a job named from the keys alone would be taken for one trained on features that
+    have changed since."""
     out = {}
     for channel in ("train", "validation"):
-        uri = f["artifacts"].get(channel)
+        uri = f["artifacts"].get(f"text_{channel}" if algorithm == "blazingtext" else channel)
         if uri:
             bucket, _, key = uri[5:].partition("/")
             out[channel] = ctx.s3.head_object(Bucket=bucket, Key=key)["ETag"]
     return out
 
 
-def _channels_prefix(f: dict) -> str:
-    """``s3://.../features/``: the prefix holding ``train/`` and ``validation/``."""
+def _channels_prefix(f: dict, algorithm: str = "xgboost") -> str:
+    """``s3://.../features/`` (XGBoost's CSV sets) or ``s3://.../features/text/``
+    (BlazingText's ``__label__`` lines): the prefix holding ``train/`` and ``validation/``."""
+    if algorithm == "blazingtext":
+        if "text_train" not in f["artifacts"]:
+            raise RuntimeError("BlazingText trains on section 4's text channels, which its outputs lack "
+                               "(run section 4 again with training.algorithm: blazingtext)")
+        return f["artifacts"]["text_train"].rsplit("/", 2)[0] + "/"
     return f["artifacts"]["train"].rsplit("/", 2)[0] + "/"
 
 

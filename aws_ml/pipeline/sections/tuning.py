@@ -12,8 +12,15 @@ applies the first allowed action the diagnosis points to:
   labelling job (section 2's workers); the new rows join the training set and the model
   is trained again.
 
-Each iteration's diagnosis, action, jobs and scores are recorded; the best XGBoost model
-replaces the endpoint's (``UpdateEndpoint``) when ``deploy_best`` is set.
+With ``training.algorithm: blazingtext`` the models are BlazingText's: scored from their
+``model.bin`` on the test sentences, the learning curve retrains fastText here, ``tune``
+runs a BlazingText tuning job on ``validation:accuracy`` and ``relabel`` appends the new
+rows as ``__label__`` lines before training BlazingText again (``automl`` is unchanged: the
+raw columns).
+
+Each iteration's diagnosis, action, jobs and scores are recorded; the best XGBoost or
+BlazingText model replaces the endpoint's (``UpdateEndpoint``, with its algorithm's image)
+when ``deploy_best`` is set.
 """
 from __future__ import annotations
 
@@ -25,7 +32,10 @@ from ..cache import digest
 from ..spec import PipelineSpec
 from ..steps import STEPS, StepContext
 from .common import _problem_dict, job_name
-from .training import _channels_prefix, _objective_defaults, channels_fingerprint
+from .training import _channels_prefix, channels_fingerprint, default_hyperparameters
+
+BLAZINGTEXT_RANGES = {"learning_rate": (0.05, 1.0, "Logarithmic"), "epochs": (5, 30), "word_ngrams": (1, 3)}
+"""What a BlazingText tuning job searches when ``tuning.ranges`` is empty."""
 
 
 def _tuning_config(spec: PipelineSpec, ctx: StepContext) -> dict | None:
@@ -66,13 +76,21 @@ class _Loop:
         self.pool = None
         if self.labeling.get("pool_uri") and "relabel" in config["actions"]:
             self.pool = ctx.read_table(self.labeling["pool_uri"])
-        self.fingerprint = channels_fingerprint(ctx, self.f)
+        self.algorithm = self.trained.get("algorithm") or "xgboost"     # the kind of model section 5 trained
+        self.classes = len(self.f.get("classes") or [0, 1])
+        if self.algorithm == "blazingtext":
+            # BlazingText's channels: __label__<class index> <tokens> lines, rows as in the CSV sets
+            self.text_train = ctx.get_bytes(arts["text_train"]).decode().splitlines()
+            self.text_valid = ctx.get_bytes(arts["text_validation"]).decode().splitlines()
+            self.text_test = [correction.split_line(line)[1]
+                              for line in ctx.get_bytes(arts["text_test"]).decode().splitlines()]
+        self.fingerprint = channels_fingerprint(ctx, self.f, self.algorithm)
         self.relabelled = None          # rows labelled by "relabel" iterations (raw columns)
         self.trials: list[dict] = []
         self.first_tuning: dict | None = None
         # the model of section 5, scored like every candidate
         self.trained_model = self.evaluate({
-            "kind": "xgboost", "action": "train", "job": self.trained["job_name"],
+            "kind": self.algorithm, "action": "train", "job": self.trained["job_name"],
             "model_data": self.trained["model_data"], "hyperparameters": self.trained["hyperparameters"]})
 
     # -- scoring ------------------------------------------------------------------------
@@ -86,6 +104,12 @@ class _Loop:
             p = correction.predict_xgboost(booster, self.X_test)
             model["value"] = correction.score(self.metric, self.y_test, **self._kw(p))
             model["evaluated_on"] = f"test set ({len(self.y_test):,} rows)"
+            return model
+        if model["kind"] == "blazingtext":
+            fasttext_model = correction.load_blazingtext(self.ctx.session, model["model_data"])
+            p = correction.predict_blazingtext(fasttext_model, self.text_test, self.classes)
+            model["value"] = correction.score(self.metric, self.y_test, y_score=p)
+            model["evaluated_on"] = f"test set ({len(self.y_test):,} sentences, model.bin scored here)"
             return model
         from aws_ml.training import AutoMLModel
 
@@ -118,9 +142,14 @@ class _Loop:
 
     # -- diagnosis ------------------------------------------------------------------------
     def diagnose(self, model: dict) -> correction.Diagnosis:
-        hps = model["hyperparameters"] if model["kind"] == "xgboost" else self.trained["hyperparameters"]
-        curve = correction.learning_curve(self.X_train, self.y_train, self.X_valid, self.y_valid, hps,
-                                          self.metric if not self.metric.startswith("pr_") else "pr_auc")
+        """The learning curve of the algorithm of section 5 (with the hyperparameters of
+        ``model`` when it is of that kind, else those of section 5's model)."""
+        hps = model["hyperparameters"] if model["kind"] == self.algorithm else self.trained["hyperparameters"]
+        metric = self.metric if not self.metric.startswith("pr_") else "pr_auc"
+        if self.algorithm == "blazingtext":
+            curve = correction.blazingtext_learning_curve(self.text_train, self.text_valid, hps, metric, self.classes)
+        else:
+            curve = correction.learning_curve(self.X_train, self.y_train, self.X_valid, self.y_valid, hps, metric)
         share = None
         if not self.regression and len(self.y_train):
             import numpy as np
@@ -140,19 +169,25 @@ class _Loop:
             return self.automl(iteration)
         name = job_name(self.ctx.spec.name, config["strategy"][:4], [config, self.fingerprint, iteration],
                         width=14, digits=8)
-        objective = "validation:rmse" if self.regression else "validation:auc"
+        blazingtext = self.algorithm == "blazingtext"
+        objective = ("validation:accuracy" if blazingtext else
+                     "validation:rmse" if self.regression else "validation:auc")
         ranges = {k: (tuple(v) if len(v) in (2, 3) and all(isinstance(x, (int, float)) for x in v[:2])
                       and (len(v) == 2 or isinstance(v[2], str)) else list(v))
                   for k, v in config["ranges"].items()}
         imbalance = next((c for c in diagnosis.causes if c["cause"] == "imbalance"), None)
-        if imbalance and "scale_pos_weight" not in ranges and len(f.get("classes") or []) == 2:
+        if not ranges and blazingtext:
+            ranges = dict(BLAZINGTEXT_RANGES)
+        if imbalance and not blazingtext and "scale_pos_weight" not in ranges and len(f.get("classes") or []) == 2:
             import numpy as np
 
             _, counts = np.unique(self.y_train, return_counts=True)
             ranges["scale_pos_weight"] = (1.0, float(max(2.0, counts.max() / counts.min())))
-        static = {**_objective_defaults(f), **config["training"].get("hyperparameters", {})}
+        static = {**default_hyperparameters(self.algorithm, f), **config["training"].get("hyperparameters", {})}
         static = {k: v for k, v in static.items() if k not in ranges}
-        result = training.tune(self.ctx.session, data=_channels_prefix(f), target=f["target"], ranges=ranges,
+        sm = self.ctx.session.client("sagemaker")
+        result = training.tune(self.ctx.session, data=_channels_prefix(f, self.algorithm), target=f["target"],
+                               ranges=ranges, algorithm=self.algorithm,
                                strategy=config["strategy"].capitalize() if config["strategy"] != "hyperband"
                                else "Hyperband", objective=objective,
                                objective_type="Minimize" if self.regression else "Maximize",
@@ -175,9 +210,8 @@ class _Loop:
                                  "trained_value": before, "tuned_value": result.best_value, "improved": improved}
         if not result.model_data:
             raise RuntimeError(f"tuning job {name} ended {result.status} without a best model")
-        sm = self.ctx.session.client("sagemaker")
         hps = sm.describe_training_job(TrainingJobName=result.best_training_job)["HyperParameters"]
-        return {"kind": "xgboost", "action": "tune", "job": name, "best_job": result.best_training_job,
+        return {"kind": self.algorithm, "action": "tune", "job": name, "best_job": result.best_training_job,
                 "model_data": result.model_data, "hyperparameters": hps,
                 "detail": f"{config['strategy']} search, {len(trials)} trials over "
                           f"{', '.join(sorted(ranges))}; best {objective} {result.best_value}"}
@@ -226,9 +260,16 @@ class _Loop:
         rows = curated[curated[id_col].isin(self.pool[id_col])].set_index(id_col).loc[self.pool[id_col]].reset_index()
         pipe = pickle.loads(ctx.get_bytes(f["artifacts"]["transform"]))   # noqa: S301 - written by section 4
         used = list(f["numeric"]) + list(f["categorical"]) + list(config["text"])
-        X_pool = pipe.transform(rows[used]).to_numpy(dtype=float)
-        scorer = model if model["kind"] == "xgboost" else self.trained_model
-        p = correction.predict_xgboost(correction.load_xgboost(ctx.session, scorer["model_data"]), X_pool)
+        scorer = model if model["kind"] == self.algorithm else self.trained_model
+        blazingtext = self.algorithm == "blazingtext"
+        if blazingtext:
+            column = f["text_channels"]["column"]
+            tokens = [training.blazingtext_line(0, t).split(" ", 1)[1] for t in rows[column].fillna("").astype(str)]
+            p = correction.predict_blazingtext(correction.load_blazingtext(ctx.session, scorer["model_data"]),
+                                               tokens, self.classes)
+        else:
+            X_pool = pipe.transform(rows[used]).to_numpy(dtype=float)
+            p = correction.predict_xgboost(correction.load_xgboost(ctx.session, scorer["model_data"]), X_pool)
         margin = np.abs(p - 0.5) if p.ndim == 1 else 1.0 - p.max(axis=1)
         order = np.argsort(margin if p.ndim == 1 else -margin, kind="stable")
         chosen = order[:config["relabel_items"]]
@@ -254,21 +295,30 @@ class _Loop:
         self.X_train = np.vstack([self.X_train, X_new])
         self.y_train = np.concatenate([self.y_train, y_new])
         self.pool = self.pool[~self.pool[id_col].isin(labelled[id_col])].reset_index(drop=True)
-        body = pd.concat([pd.Series(self.y_train), pd.DataFrame(self.X_train)], axis=1)
         prefix = f"tuning/relabel-{iteration}/channels"
-        ctx.put(f"{prefix}/train/train.csv", body.to_csv(index=False, header=False).encode(), "text/csv")
-        if "validation" in f["artifacts"]:
-            ctx.put(f"{prefix}/validation/validation.csv", ctx.get_bytes(f["artifacts"]["validation"]), "text/csv")
+        if blazingtext:        # the new rows as __label__ lines after section 4's training lines
+            self.text_train = self.text_train + [training.blazingtext_line(y, t) for y, t in
+                                                 zip(y_new, labelled[column].fillna("").astype(str))]
+            ctx.put(f"{prefix}/train/train.txt", "".join(line + "\n" for line in self.text_train).encode(),
+                    "text/plain")
+            ctx.put(f"{prefix}/validation/validation.txt", ctx.get_bytes(f["artifacts"]["text_validation"]),
+                    "text/plain")
+        else:
+            body = pd.concat([pd.Series(self.y_train), pd.DataFrame(self.X_train)], axis=1)
+            ctx.put(f"{prefix}/train/train.csv", body.to_csv(index=False, header=False).encode(), "text/csv")
+            if "validation" in f["artifacts"]:
+                ctx.put(f"{prefix}/validation/validation.csv", ctx.get_bytes(f["artifacts"]["validation"]),
+                        "text/csv")
         ctx.put_table(f"tuning/relabel-{iteration}/pool.parquet", self.pool)
         hps = dict(scorer["hyperparameters"])
         name = job_name(ctx.spec.name, "retrain", [job, hps], width=24, digits=8)
-        trained = training.train(ctx.session, data=ctx.uri(prefix) + "/", target=target, algorithm="xgboost",
+        trained = training.train(ctx.session, data=ctx.uri(prefix) + "/", target=target, algorithm=self.algorithm,
                                  hyperparameters={k: v for k, v in hps.items() if not k.startswith("_")},
                                  output_path=ctx.uri("tuning/output"), job_name=name, progress=False,
                                  role=config["role_arn"])
         if trained.status != "Completed":
             raise RuntimeError(f"training job {name} ended {trained.status}: {trained.failure_reason}")
-        return {"kind": "xgboost", "action": "relabel", "job": name, "labeling_job": job,
+        return {"kind": self.algorithm, "action": "relabel", "job": name, "labeling_job": job,
                 "model_data": trained.model_data, "hyperparameters": trained.hyperparameters,
                 "labelled": int(len(labelled)), "label_counters": result.label_counters,
                 "pool_left": int(len(self.pool)), "train_rows": int(len(self.y_train)),
@@ -342,21 +392,27 @@ def tuning_step(ctx: StepContext, config: dict) -> dict:
     if config["deploy_best"] and deployment and best is not trained:
         from aws_ml import serving
 
-        if best["kind"] == "xgboost":
+        if best["kind"] in ("xgboost", "blazingtext"):
+            from aws_ml.images import image_uri
+
             version = digest(best["model_data"])[:8]
             serving.redeploy(ctx.session, deployment["endpoint_name"], best["model_data"], version=version,
+                             **({"image": image_uri("blazingtext", ctx.region)} if best["kind"] == "blazingtext"
+                                else {}),
                              **({"role": config["role_arn"]} if config["role_arn"] else {}))
             deployed = {"endpoint_name": deployment["endpoint_name"], "model_data": best["model_data"],
                         "endpoint_config": f"{deployment['endpoint_name']}-{version}"}
         else:
             ctx.note("The best model is an AutoML candidate, which takes the raw columns: the endpoint, which "
-                     "takes section 4's features, keeps its model.")
+                     + ("takes BlazingText's sentences" if loop.algorithm == "blazingtext" else
+                        "takes section 4's features") + ", keeps its model.")
     out = {**(loop.first_tuning or {"job_name": None, "status": None, "objective": None, "best": {},
                                     "trained_value": None, "tuned_value": None, "improved": None}),
            "strategy": config["strategy"], "trials": loop.trials, "metric": metric, "threshold": threshold,
            "initial": {"job": trained["job"], "value": trained["value"], "evaluated_on": trained["evaluated_on"]},
            "iterations": iterations, "stopped_because": stop,
-           "final": {"action": best["action"], "job": best["job"], "model_data": best["model_data"],
+           "final": {"action": best["action"], "kind": best.get("kind"), "job": best["job"],
+                     "model_data": best["model_data"],
                      "value": best["value"], "meets_threshold": correction.meets(metric, best["value"], threshold)},
            "redeployed": deployed,
            "headline": {f"test {metric}": round(best["value"], 4) if best["value"] is not None else None,
