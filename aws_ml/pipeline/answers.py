@@ -228,7 +228,7 @@ def answer_monitoring(o: dict, spec: dict) -> list[str]:
                   if threshold is not None else "") + ". ")
     drift = o.get("drift")
     if drift:
-        meaning += (f"Drift of the captured traffic"
+        meaning += ("Drift of the captured traffic"
                     + (f" ({drift['of']})" if drift.get("of") else "") + f": {drift['violations']} violation(s). ")
     cw = o.get("cloudwatch") or {}
     meaning += f"{len(cw.get('metrics', []))} metrics published to CloudWatch; alarms: {', '.join(cw.get('alarms', [])) or 'none'}."
