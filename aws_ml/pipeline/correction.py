@@ -138,23 +138,29 @@ def predict_xgboost(booster, X):
     return booster.predict(xgb.DMatrix(X))
 
 
-def load_xgboost(session, model_data: str):
-    """The booster in a built-in XGBoost ``model.tar.gz`` (native format, or pickled by the
-    0.90 containers)."""
+def model_file(session, model_data: str, name: str, what: str) -> bytes:
+    """The bytes of the file ``name`` in the ``model.tar.gz`` at ``model_data`` (``s3://``)."""
     import io
-    import pickle
     import tarfile
     from pathlib import Path
-
-    import xgboost as xgb
 
     bucket, _, key = model_data[5:].partition("/")
     body = session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
-        member = next((m for m in tar.getmembers() if Path(m.name).name == "xgboost-model"), None)
+        member = next((m for m in tar.getmembers() if Path(m.name).name == name), None)
         if member is None:
-            raise ValueError(f"{model_data} holds no xgboost-model file")
-        raw = tar.extractfile(member).read()
+            raise ValueError(f"{model_data} holds no {name} file (not {what})")
+        return tar.extractfile(member).read()
+
+
+def load_xgboost(session, model_data: str):
+    """The booster in a built-in XGBoost ``model.tar.gz`` (native format, or pickled by the
+    0.90 containers)."""
+    import pickle
+
+    import xgboost as xgb
+
+    raw = model_file(session, model_data, "xgboost-model", "a built-in XGBoost model")
     booster = xgb.Booster()
     try:
         booster.load_model(bytearray(raw))       # UBJSON or JSON, as xgboost >= 1.0 saves it
@@ -226,21 +232,12 @@ def blazingtext_matrix(answers: Sequence[dict], classes: int):
 
 def load_blazingtext(session, model_data: str):
     """The fastText model in a built-in BlazingText ``model.tar.gz`` (its ``model.bin``)."""
-    import io
     import os
-    import tarfile
     import tempfile
-    from pathlib import Path
 
     import fasttext
 
-    bucket, _, key = model_data[5:].partition("/")
-    body = session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
-        member = next((m for m in tar.getmembers() if Path(m.name).name == "model.bin"), None)
-        if member is None:
-            raise ValueError(f"{model_data} holds no model.bin (not a BlazingText supervised model)")
-        raw = tar.extractfile(member).read()
+    raw = model_file(session, model_data, "model.bin", "a BlazingText supervised model")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.bin")
         with open(path, "wb") as fh:

@@ -8,18 +8,6 @@ import pytest
 pytest.importorskip("sagemaker.core.resources")
 
 
-@pytest.fixture
-def sdk_session(local_session):
-    # sagemaker-core caches one client per process and region: make it this session's.
-    import sagemaker.core.utils.utils as core_utils
-    client_cls = getattr(core_utils, "SageMakerClient", None)
-    if client_cls is not None and hasattr(client_cls, "_instances"):
-        client_cls._instances.clear()
-    yield local_session
-    if client_cls is not None and hasattr(client_cls, "_instances"):
-        client_cls._instances.clear()
-
-
 def test_wait_for_status_and_delete(sdk_session):
     from sagemaker.core.resources import FeatureGroup
     from sagemaker.core.shapes import FeatureDefinition, OfflineStoreConfig, OnlineStoreConfig, S3StorageConfig

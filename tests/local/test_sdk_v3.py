@@ -17,18 +17,6 @@ NUMERIC = ["num_vehicles_involved", "num_injuries", "num_witnesses", "injury_cla
            "total_claim_amount", "incident_hour"]
 
 
-@pytest.fixture
-def sdk_session(local_session):
-    # sagemaker-core caches one client per process and region: make it this session's.
-    import sagemaker.core.utils.utils as core_utils
-    client_cls = getattr(core_utils, "SageMakerClient", None)
-    if client_cls is not None and hasattr(client_cls, "_instances"):
-        client_cls._instances.clear()
-    yield local_session
-    if client_cls is not None and hasattr(client_cls, "_instances"):
-        client_cls._instances.clear()
-
-
 def _model_tar() -> bytes:
     import joblib
     from sklearn.linear_model import LogisticRegression
