@@ -68,14 +68,14 @@ def test_flush_on_age_without_another_write(home, monkeypatch):
         s.client("s3").create_bucket(Bucket="buffer-age")
         _group(s, "buffer-age")
         rt = s.client("sagemaker-featurestore-runtime")
+        # one row: with a 0.3 s age a second put may come after the flush on a loaded machine
+        # (that rows wait in the buffer is test_session_close_writes_buffered_rows's to check)
         _put(rt, 0)
-        _put(rt, 1)
-        assert _objects(s, "buffer-age") == 0
         deadline = time.monotonic() + 10
         while _objects(s, "buffer-age") == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _objects(s, "buffer-age") == 1
-        assert features.flush(s, "buffered") == 0       # both rows were in that file
+        assert features.flush(s, "buffered") == 0       # the row was in that file
 
 
 def test_session_close_writes_buffered_rows(home):
