@@ -291,6 +291,40 @@ def _maps_as_key_value_arrays(node: exp.Unnest, column_types: dict[str, set[str]
         node.set("expressions", expanded)
 
 
+def _is_rows_unnest(node: exp.Unnest, column_types: dict[str, set[str]]) -> bool:
+    """``UNNEST(<array of ROW>) AS t(a, b, ...)``: one array, more names than arrays."""
+    alias = node.args.get("alias")
+    names = len(alias.columns) if alias is not None else 0
+    if len(node.expressions) != 1 or names < 2:    # (sqlglot keeps the ordinality's name apart)
+        return False
+    e = node.expressions[0]
+    if isinstance(e, exp.Array):
+        return bool(e.expressions) and isinstance(e.expressions[0], exp.Struct)
+    if isinstance(e, exp.Column):
+        types = column_types.get(e.name.lower()) or set()
+        return bool(types) and all(t.upper().startswith("STRUCT") and t.endswith("[]") for t in types)
+    return False
+
+
+def _rows_unnest(node: exp.Unnest) -> exp.Expression:
+    """Trino's ``UNNEST(<array of ROW>) [WITH ORDINALITY] AS t(a, b[, n])``: one column per
+    field of the rows, by position (DuckDB's unnest of a list of structs gives one struct)."""
+    alias = node.args.get("alias")
+    fields = [c.name for c in alias.columns]
+    offset = node.args.get("offset")
+    array = node.expressions[0]
+    items = [exp.alias_(exp.Anonymous(this="struct_extract_at", expressions=[
+        exp.Unnest(expressions=[array.copy()]), exp.Literal.number(i + 1)]), name, quoted=True)
+        for i, name in enumerate(fields)]
+    if offset:
+        positions = exp.Anonymous(this="range", expressions=[
+            exp.Literal.number(1), exp.ArraySize(this=array.copy()) + exp.Literal.number(1)])
+        name = offset.name if isinstance(offset, exp.Identifier) else "ordinality"
+        items.append(exp.alias_(exp.Anonymous(this="unnest", expressions=[positions]), name, quoted=True))
+    table_name = alias.this.name if alias.this is not None else "_unnest"
+    return exp.Subquery(this=exp.select(*items), alias=exp.TableAlias(this=exp.to_identifier(table_name)))
+
+
 def _zipped_unnest(node: exp.Unnest) -> exp.Expression:
     """Trino's ``UNNEST(a, b, ...) [WITH ORDINALITY] AS t(x, y, ...[, n])``: the arrays side by
     side, the shorter ones padded with NULL, as a (lateral) subquery of DuckDB ``unnest``s."""
@@ -336,7 +370,9 @@ def translate_select(tree: exp.Expression, column_types: dict[str, set[str]] | N
     for node in list(tree.find_all(exp.Unnest)):
         if isinstance(node.parent, (exp.From, exp.Join)):
             _maps_as_key_value_arrays(node, column_types)
-            if len(node.expressions) > 1:
+            if _is_rows_unnest(node, column_types):
+                node.replace(_rows_unnest(node))
+            elif len(node.expressions) > 1:
                 node.replace(_zipped_unnest(node))
     for table in tree.find_all(exp.Table):
         if table.args.get("catalog") is not None:

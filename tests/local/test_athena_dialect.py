@@ -83,6 +83,9 @@ CASES = [
     # UNNEST of a map: one row per entry, its key and its value
     ("SELECT k, v FROM UNNEST(MAP(ARRAY['a', 'b'], ARRAY[1, 2])) AS t(k, v) ORDER BY k",
      [["a", "1"], ["b", "2"]], ["varchar", "integer"]),
+    # UNNEST of an array of ROWs: one column per field, with ordinality too
+    ("SELECT x, y, n FROM UNNEST(ARRAY[ROW(1, 'a'), ROW(2, 'b')]) WITH ORDINALITY AS t(x, y, n) ORDER BY n",
+     [["1", "a", "1"], ["2", "b", "2"]], ["integer", "varchar", "bigint"]),
     # regexp_*: Java's $1 in replacements, NULL when regexp_extract finds nothing
     ("SELECT regexp_replace('a1b22', '[0-9]+', '#'), regexp_replace('abc', '(b)', '[$1]'), "
      "regexp_replace('aXbX', 'X'), regexp_extract('abc-123', '[a-z]+-([0-9]+)', 1), regexp_extract('abc', 'z'), "
@@ -135,4 +138,21 @@ def test_unnest_of_a_map_column_of_a_glue_table(local_session, athena):
         "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"}}})
     got, types = rows(athena, "SELECT t.id, u.k, u.v FROM maps.t CROSS JOIN UNNEST(t.m) AS u(k, v) ORDER BY t.id, u.k")
     assert got == [["1", "x", "10"], ["2", "y", "20"], ["2", "z", "30"]]
+    assert types == ["integer", "varchar", "integer"]
+
+
+def test_unnest_of_an_array_of_rows_column(local_session, athena):
+    """An ``array<struct<...>>`` column (JSON table) unnested into one column per field."""
+    local_session.client("s3").put_object(
+        Bucket="dialect-results", Key="rows/d.json",
+        Body=b'{"id": 1, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}\n{"id": 2, "items": [{"sku": "c", "qty": 5}]}\n')
+    glue = local_session.client("glue")
+    glue.create_database(DatabaseInput={"Name": "rows"})
+    glue.create_table(DatabaseName="rows", TableInput={"Name": "orders", "StorageDescriptor": {
+        "Columns": [{"Name": "id", "Type": "int"}, {"Name": "items", "Type": "array<struct<sku:string,qty:int>>"}],
+        "Location": "s3://dialect-results/rows/",
+        "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"}}})
+    got, types = rows(athena, "SELECT o.id, i.sku, i.qty FROM rows.orders o "
+                              "CROSS JOIN UNNEST(o.items) AS i(sku, qty) ORDER BY o.id, i.sku")
+    assert got == [["1", "a", "2"], ["1", "b", "1"], ["2", "c", "5"]]
     assert types == ["integer", "varchar", "integer"]
