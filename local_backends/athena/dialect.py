@@ -335,7 +335,7 @@ def _zipped_unnest(node: exp.Unnest) -> exp.Expression:
     items = [exp.alias_(exp.Unnest(expressions=[e.copy()]), names[i], quoted=True)
              for i, e in enumerate(arrays)]
     offset = node.args.get("offset")
-    if offset is not None:
+    if offset:      # sqlglot: False without WITH ORDINALITY, True or the column's name with it
         longest = exp.Greatest(this=exp.ArraySize(this=arrays[0].copy()),
                                expressions=[exp.ArraySize(this=e.copy()) for e in arrays[1:]])
         positions = exp.Anonymous(this="range", expressions=[exp.Literal.number(1), longest + exp.Literal.number(1)])

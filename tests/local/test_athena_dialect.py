@@ -76,6 +76,8 @@ CASES = [
     # UNNEST of several arrays side by side: the shorter padded with NULL (Trino's semantics)
     ("SELECT a, b FROM UNNEST(ARRAY[1, 2], ARRAY['x', 'y', 'z']) AS t(a, b)",
      [["1", "x"], ["2", "y"], [None, "z"]], ["integer", "varchar"]),
+    ("SELECT * FROM UNNEST(ARRAY[1, 2], ARRAY['x']) AS t(a, b)",     # no ordinality column unasked
+     [["1", "x"], ["2", None]], ["integer", "varchar"]),
     ("SELECT t.id, u.p, u.q, u.n FROM (VALUES (1, ARRAY[1, 2], ARRAY['x', 'y', 'z']), (2, ARRAY[5], ARRAY['w'])) "
      "AS t(id, a, b) CROSS JOIN UNNEST(a, b) WITH ORDINALITY AS u(p, q, n) ORDER BY t.id, u.n",
      [["1", "1", "x", "1"], ["1", "2", "y", "2"], ["1", None, "z", "3"], ["2", "5", "w", "1"]],
