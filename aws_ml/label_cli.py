@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .cli_output import rows_table
+
 label_app = typer.Typer(help="Ground Truth labelling jobs and the worker portal.", no_args_is_help=True)
 err = Console(stderr=True)
 
@@ -88,12 +90,8 @@ def label_list() -> None:
                              "labeled": counters.get("TotalLabeled", 0), "unlabeled": counters.get("Unlabeled", 0),
                              "workteam": j.get("WorkteamArn", "").rsplit("/", 1)[-1],
                              "created": str(j.get("CreationTime", ""))})
-    table = Table(title="labeling jobs")
-    for col in ("name", "status", "labeled", "unlabeled", "workteam", "created"):
-        table.add_column(col, justify="right" if col in ("labeled", "unlabeled") else "left")
-    for r in rows:
-        table.add_row(*(str(v) for v in r.values()))
-    _emit(rows, table)
+    _emit(rows, rows_table(rows, "labeling jobs", ("name", "status", "labeled", "unlabeled", "workteam", "created"),
+                           right=("labeled", "unlabeled")))
 
 
 @label_app.command("serve")
@@ -116,12 +114,7 @@ def label_serve(
             if st.output.value == "table" and not st.quiet:
                 err.print(f"Labelling jobs here are served by {session.backend_for('sagemaker', 'CreateLabelingJob')}: "
                           "workers sign in to the work team's own portal.", highlight=False)
-            table = Table(title="work team portals")
-            for col in ("workteam", "portal", "arn"):
-                table.add_column(col)
-            for r in rows:
-                table.add_row(*r.values())
-            _emit(rows, table)
+            _emit(rows, rows_table(rows, "work team portals", ("workteam", "portal", "arn")))
             if open_it:
                 import webbrowser
                 webbrowser.open(rows[0]["portal"])

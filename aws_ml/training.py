@@ -237,24 +237,41 @@ def _upload_inputs(session, data, target: str, *, builtin: bool, prefix: str, bu
     a header row for script mode. ``data`` is a DataFrame or an ``s3://`` prefix already
     holding the channels (``<prefix>/train/``, ``<prefix>/validation/``)."""
     if isinstance(data, str):
-        uri = data.rstrip("/")
-        channels = [_channel(name, f"{uri}/{name}/", "text/csv") for name in ("train", "validation")]
-        return _Inputs(channels, None)
-    from sklearn.model_selection import train_test_split
+        return _Inputs(_prefix_channels(data, "text/csv"), None)
+    _check_target(data, target)
+    frame = data[[target] + [c for c in data.columns if c != target]] if builtin else data
+    channels = _split_channels(session, frame, target, lambda part: part.to_csv(index=False, header=not builtin),
+                               "data.csv", "text/csv", bucket=bucket, prefix=prefix,
+                               validation_fraction=validation_fraction, seed=seed)
+    return _Inputs(channels, frame)
 
+
+def _check_target(data, target: str) -> None:
     if target not in data.columns:
         raise ValueError(f"The 'target' parameter must be a column of data. Got {target!r} instead.")
-    frame = data[[target] + [c for c in data.columns if c != target]] if builtin else data
+
+
+def _prefix_channels(uri: str, content_type: str) -> list[dict]:
+    """The ``train`` and ``validation`` channels of an ``s3://`` prefix that holds them."""
+    uri = uri.rstrip("/")
+    return [_channel(name, f"{uri}/{name}/", content_type) for name in ("train", "validation")]
+
+
+def _split_channels(session, frame, target: str, serialize, filename: str, content_type: str, *,
+                    bucket: str, prefix: str, validation_fraction: float, seed: int) -> list[dict]:
+    """``frame`` split into ``train`` and ``validation`` (stratified for a class target), each
+    part written by ``serialize`` to ``<prefix>/<channel>/<filename>``; their channels."""
+    from sklearn.model_selection import train_test_split
+
     stratify = frame[target] if _is_classification(frame[target]) else None
     train, valid = train_test_split(frame, test_size=validation_fraction, random_state=seed,
                                     stratify=stratify)
     s3 = session.client("s3")
     channels = []
     for name, part in (("train", train), ("validation", valid)):
-        key = f"{prefix}/{name}/data.csv"
-        s3.put_object(Bucket=bucket, Key=key, Body=part.to_csv(index=False, header=not builtin).encode())
-        channels.append(_channel(name, f"s3://{bucket}/{prefix}/{name}/", "text/csv"))
-    return _Inputs(channels, frame)
+        s3.put_object(Bucket=bucket, Key=f"{prefix}/{name}/{filename}", Body=serialize(part).encode())
+        channels.append(_channel(name, f"s3://{bucket}/{prefix}/{name}/", content_type))
+    return channels
 
 
 def _channel(name: str, uri: str, content_type: str) -> dict:
@@ -325,6 +342,13 @@ def _request(spec: dict, hps: dict, channels: list[dict], *, bucket: str, prefix
 
 _TOKEN = re.compile(r"[\w']+|[^\w\s]")
 
+BLAZINGTEXT_DEFAULTS = {"mode": "supervised", "epochs": 10, "learning_rate": 0.5, "word_ngrams": 2,
+                        "vector_dim": 50, "min_count": 1, "buckets": 200000}
+"""A BlazingText job's hyperparameters unless the caller sets them: fastText's text
+classifier with word bigrams, small enough for a few hundred sentences. ``buckets``: AWS's
+default, 2,000,000 hash buckets of word n-grams, makes an 800 MB ``model.bin``; 200,000 of
+50 dimensions make about 40 MB."""
+
 
 def blazingtext_tokens(text: str) -> str:
     """A text as BlazingText wants it, in training and in requests: lower-cased tokens,
@@ -345,28 +369,19 @@ def _blazingtext_request(session, data, target: str, *, hyperparameters, bucket:
     and one text column (or an ``s3://`` prefix holding ``train/`` and ``validation/``
     files of ``__label__`` lines)."""
     if isinstance(data, str):
-        uri = data.rstrip("/")
-        channels = [_channel(name, f"{uri}/{name}/", "text/plain") for name in ("train", "validation")]
+        channels = _prefix_channels(data, "text/plain")
     else:
-        from sklearn.model_selection import train_test_split
-
-        if target not in data.columns:
-            raise ValueError(f"The 'target' parameter must be a column of data. Got {target!r} instead.")
+        _check_target(data, target)
         texts = [c for c in data.columns if c != target]
         if len(texts) != 1:
             raise ValueError(f"BlazingText trains on one text column beside the target; data has {texts}")
-        frame = data[[target, texts[0]]].dropna()
-        train, valid = train_test_split(frame, test_size=validation_fraction, random_state=seed,
-                                        stratify=frame[target])
-        s3 = session.client("s3")
-        channels = []
-        for name, part in (("train", train), ("validation", valid)):
-            body = "".join(blazingtext_line(y, t) + "\n" for y, t in zip(part[target], part[texts[0]]))
-            s3.put_object(Bucket=bucket, Key=f"{prefix}/{name}/data.txt", Body=body.encode())
-            channels.append(_channel(name, f"s3://{bucket}/{prefix}/{name}/", "text/plain"))
-    hps = {"mode": "supervised", "epochs": "10", "learning_rate": "0.5", "word_ngrams": "2",
-           "min_count": "1", "vector_dim": "50", "buckets": "200000"}
-    hps.update({k: str(v) for k, v in (hyperparameters or {}).items()})
+        text = texts[0]
+        channels = _split_channels(
+            session, data[[target, text]].dropna(), target,
+            lambda part: "".join(blazingtext_line(y, t) + "\n" for y, t in zip(part[target], part[text])),
+            "data.txt", "text/plain", bucket=bucket, prefix=prefix,
+            validation_fraction=validation_fraction, seed=seed)
+    hps = {k: str(v) for k, v in {**BLAZINGTEXT_DEFAULTS, **(hyperparameters or {})}.items()}
     spec = {"TrainingImage": image_uri("blazingtext", session.region), "TrainingInputMode": "File"}
     return _request(spec, hps, channels, bucket=bucket, prefix=prefix, instance_type=instance_type,
                     output_path=output_path, role=role)

@@ -109,7 +109,7 @@ def upload(session: Session, name: str, table: pa.Table, workdir: Path, parts: i
     return files
 
 
-def athena_query(athena, sql: str, page_size: int = 1000) -> tuple[float, int, float]:
+def athena_query(athena, sql: str, page_size: int = 1000, poll: float = POLL) -> tuple[float, int, float]:
     """(seconds to SUCCEEDED, rows fetched, seconds end to end with every result page)."""
     t0 = time.perf_counter()
     query_id = athena.start_query_execution(
@@ -119,7 +119,7 @@ def athena_query(athena, sql: str, page_size: int = 1000) -> tuple[float, int, f
         state = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
         if state["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
             break
-        time.sleep(POLL)
+        time.sleep(poll)
     if state["State"] != "SUCCEEDED":
         raise RuntimeError(f"{sql}: {state}")
     t1 = time.perf_counter()
@@ -139,7 +139,6 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=POLL,
                         help="seconds between get_query_execution polls (each poll takes CPU from the query)")
     args = parser.parse_args()
-    globals()["POLL"] = args.poll
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-athena-"))
     try:
@@ -189,7 +188,7 @@ def main() -> None:
                                                     ("join", JOIN, JOIN, pandas_join)):
                 athena_runs, duck_runs = [], []
                 for _ in range(args.repeat):   # interleaved, so that load drifts hit both alike
-                    athena_runs.append(athena_query(athena, sql))
+                    athena_runs.append(athena_query(athena, sql, poll=args.poll))
                     duck_runs.append(duck(duck_sql))
                 a_done, _, a_total = min(athena_runs, key=lambda r: r[2])
                 d = min(duck_runs)
@@ -200,7 +199,7 @@ def main() -> None:
             n = min(args.page_rows, claims.num_rows)
             t = time.perf_counter()
             done, rows, total = athena_query(
-                athena, f"SELECT policy_id, incident_type, total_claim_amount FROM claims LIMIT {n}")
+                athena, f"SELECT policy_id, incident_type, total_claim_amount FROM claims LIMIT {n}", poll=args.poll)
             paging = total - done
             print(f"\nget_query_results paging: {rows:,} rows in {paging:.2f} s = {rows / paging:,.0f} rows/s "
                   f"(query itself {done:.2f} s, 1,000 rows a page)")

@@ -309,20 +309,11 @@ def _is_rows_unnest(node: exp.Unnest, column_types: dict[str, set[str]]) -> bool
 def _rows_unnest(node: exp.Unnest) -> exp.Expression:
     """Trino's ``UNNEST(<array of ROW>) [WITH ORDINALITY] AS t(a, b[, n])``: one column per
     field of the rows, by position (DuckDB's unnest of a list of structs gives one struct)."""
-    alias = node.args.get("alias")
-    fields = [c.name for c in alias.columns]
-    offset = node.args.get("offset")
     array = node.expressions[0]
     items = [exp.alias_(exp.Anonymous(this="struct_extract_at", expressions=[
-        exp.Unnest(expressions=[array.copy()]), exp.Literal.number(i + 1)]), name, quoted=True)
-        for i, name in enumerate(fields)]
-    if offset:
-        positions = exp.Anonymous(this="range", expressions=[
-            exp.Literal.number(1), exp.ArraySize(this=array.copy()) + exp.Literal.number(1)])
-        name = offset.name if isinstance(offset, exp.Identifier) else "ordinality"
-        items.append(exp.alias_(exp.Anonymous(this="unnest", expressions=[positions]), name, quoted=True))
-    table_name = alias.this.name if alias.this is not None else "_unnest"
-    return exp.Subquery(this=exp.select(*items), alias=exp.TableAlias(this=exp.to_identifier(table_name)))
+        exp.Unnest(expressions=[array.copy()]), exp.Literal.number(i + 1)]), c.name, quoted=True)
+        for i, c in enumerate(node.args["alias"].columns)]
+    return _unnest_table(node, items, exp.ArraySize(this=array.copy()))
 
 
 def _zipped_unnest(node: exp.Unnest) -> exp.Expression:
@@ -334,13 +325,20 @@ def _zipped_unnest(node: exp.Unnest) -> exp.Expression:
     names += [f"_col{i}" for i in range(len(names), len(arrays))]
     items = [exp.alias_(exp.Unnest(expressions=[e.copy()]), names[i], quoted=True)
              for i, e in enumerate(arrays)]
+    longest = exp.Greatest(this=exp.ArraySize(this=arrays[0].copy()),
+                           expressions=[exp.ArraySize(this=e.copy()) for e in arrays[1:]])
+    return _unnest_table(node, items, longest)
+
+
+def _unnest_table(node: exp.Unnest, items: list[exp.Expression], size: exp.Expression) -> exp.Expression:
+    """The (lateral) subquery ``(SELECT <items>[, <ordinality>]) AS <alias>`` that replaces
+    ``node``; ``size`` is the row count its ordinality column (if asked for) runs to."""
     offset = node.args.get("offset")
     if offset:      # sqlglot: False without WITH ORDINALITY, True or the column's name with it
-        longest = exp.Greatest(this=exp.ArraySize(this=arrays[0].copy()),
-                               expressions=[exp.ArraySize(this=e.copy()) for e in arrays[1:]])
-        positions = exp.Anonymous(this="range", expressions=[exp.Literal.number(1), longest + exp.Literal.number(1)])
+        positions = exp.Anonymous(this="range", expressions=[exp.Literal.number(1), size + exp.Literal.number(1)])
         name = offset.name if isinstance(offset, exp.Identifier) else "ordinality"
-        items.append(exp.alias_(exp.Anonymous(this="unnest", expressions=[positions]), name, quoted=True))
+        items = [*items, exp.alias_(exp.Anonymous(this="unnest", expressions=[positions]), name, quoted=True)]
+    alias = node.args.get("alias")
     table_name = alias.this.name if alias is not None and alias.this is not None else "_unnest"
     return exp.Subquery(this=exp.select(*items), alias=exp.TableAlias(this=exp.to_identifier(table_name)))
 

@@ -160,7 +160,7 @@ def write_output(home: Path, arn: str, props: dict, confusion: dict) -> str | No
     return f"s3://{bucket}/{key}"
 
 
-def run(db_path: Path, arn: str, folder: Path, home: Path | None = None) -> None:
+def run(db_path: Path, arn: str, folder: Path, home: Path) -> None:
     """Train the classifier ``arn`` from the files in ``folder`` and record the outcome."""
     from .store import SCHEMA
     from local_backends.core.state import SqliteStore
@@ -182,7 +182,7 @@ def run(db_path: Path, arn: str, folder: Path, home: Path | None = None) -> None
             pickle.dump({"mode": mode, "model": model, "binarizer": binarizer}, fh)
         os.replace(tmp, folder / "model.pkl")
         try:
-            output = write_output(home or db_path.parent.parent, arn, props, confusion)
+            output = write_output(home, arn, props, confusion)
         except Exception as exc:  # an unwritable output location fails the training, as on AWS
             raise RuntimeError(f"could not write the training output to "
                                f"{props['OutputDataConfig']['S3Uri']}: {exc}") from exc
@@ -208,4 +208,4 @@ def run(db_path: Path, arn: str, folder: Path, home: Path | None = None) -> None
 
 
 if __name__ == "__main__":
-    run(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]) if len(sys.argv) > 4 else None)
+    run(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))

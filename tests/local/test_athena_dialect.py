@@ -37,6 +37,17 @@ def rows(athena, sql: str) -> tuple[list[list[str | None]], list[str]]:
     return data, [c["Type"] for c in result["ResultSetMetadata"]["ColumnInfo"]]
 
 
+def json_table(session, database: str, table: str, columns: dict[str, str], body: bytes) -> None:
+    """A Glue table of JSON lines (``body``) in the results bucket, its database created."""
+    session.client("s3").put_object(Bucket="dialect-results", Key=f"{database}/d.json", Body=body)
+    glue = session.client("glue")
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(DatabaseName=database, TableInput={"Name": table, "StorageDescriptor": {
+        "Columns": [{"Name": n, "Type": t} for n, t in columns.items()],
+        "Location": f"s3://dialect-results/{database}/",
+        "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"}}})
+
+
 CASES = [
     # date and time functions
     ("SELECT date_diff('day', DATE '2024-01-01', DATE '2024-03-01'), "
@@ -129,15 +140,8 @@ def test_quoted_labels_and_failed_cast(athena):
 
 def test_unnest_of_a_map_column_of_a_glue_table(local_session, athena):
     """A ``map<string,int>`` column (JSON table) unnested into key and value columns."""
-    s3 = local_session.client("s3")
-    s3.put_object(Bucket="dialect-results", Key="maps/d.json",
-                  Body=b'{"id": 1, "m": {"x": 10}}\n{"id": 2, "m": {"y": 20, "z": 30}}\n')
-    glue = local_session.client("glue")
-    glue.create_database(DatabaseInput={"Name": "maps"})
-    glue.create_table(DatabaseName="maps", TableInput={"Name": "t", "StorageDescriptor": {
-        "Columns": [{"Name": "id", "Type": "int"}, {"Name": "m", "Type": "map<string,int>"}],
-        "Location": "s3://dialect-results/maps/",
-        "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"}}})
+    json_table(local_session, "maps", "t", {"id": "int", "m": "map<string,int>"},
+               b'{"id": 1, "m": {"x": 10}}\n{"id": 2, "m": {"y": 20, "z": 30}}\n')
     got, types = rows(athena, "SELECT t.id, u.k, u.v FROM maps.t CROSS JOIN UNNEST(t.m) AS u(k, v) ORDER BY t.id, u.k")
     assert got == [["1", "x", "10"], ["2", "y", "20"], ["2", "z", "30"]]
     assert types == ["integer", "varchar", "integer"]
@@ -145,15 +149,9 @@ def test_unnest_of_a_map_column_of_a_glue_table(local_session, athena):
 
 def test_unnest_of_an_array_of_rows_column(local_session, athena):
     """An ``array<struct<...>>`` column (JSON table) unnested into one column per field."""
-    local_session.client("s3").put_object(
-        Bucket="dialect-results", Key="rows/d.json",
-        Body=b'{"id": 1, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}\n{"id": 2, "items": [{"sku": "c", "qty": 5}]}\n')
-    glue = local_session.client("glue")
-    glue.create_database(DatabaseInput={"Name": "rows"})
-    glue.create_table(DatabaseName="rows", TableInput={"Name": "orders", "StorageDescriptor": {
-        "Columns": [{"Name": "id", "Type": "int"}, {"Name": "items", "Type": "array<struct<sku:string,qty:int>>"}],
-        "Location": "s3://dialect-results/rows/",
-        "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"}}})
+    json_table(local_session, "rows", "orders", {"id": "int", "items": "array<struct<sku:string,qty:int>>"},
+               b'{"id": 1, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}\n'
+               b'{"id": 2, "items": [{"sku": "c", "qty": 5}]}\n')
     got, types = rows(athena, "SELECT o.id, i.sku, i.qty FROM rows.orders o "
                               "CROSS JOIN UNNEST(o.items) AS i(sku, qty) ORDER BY o.id, i.sku")
     assert got == [["1", "a", "2"], ["1", "b", "1"], ["2", "c", "5"]]

@@ -72,16 +72,10 @@ def training_step(ctx: StepContext, config: dict) -> dict:
             "headline": {k: v for k, v in job["metrics"].items() if k.startswith("validation")} or job["metrics"]}
 
 
-BLAZINGTEXT_DEFAULTS = {"mode": "supervised", "epochs": 10, "learning_rate": 0.5, "word_ngrams": 2,
-                        "vector_dim": 50, "min_count": 1, "buckets": 200000}
-"""Section 5's BlazingText hyperparameters unless the file sets them: fastText's text
-classifier with word bigrams, small enough for a few hundred sentences. ``buckets``: AWS's
-default, 2,000,000 hash buckets of word n-grams, makes an 800 MB ``model.bin``; 200,000 of
-50 dimensions make about 40 MB."""
-
-
 def default_hyperparameters(algorithm: str, f: dict) -> dict:
     """The hyperparameters a job of ``algorithm`` gets unless the file sets them."""
+    from aws_ml.training import BLAZINGTEXT_DEFAULTS
+
     return dict(BLAZINGTEXT_DEFAULTS) if algorithm == "blazingtext" else _objective_defaults(f)
 
 
