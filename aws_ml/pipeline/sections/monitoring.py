@@ -47,7 +47,6 @@ def monitoring_step(ctx: StepContext, config: dict) -> dict:
     runtime = ctx.session.client("sagemaker-runtime")
     if blazingtext:
         truth, scores = _blazingtext_scores(ctx, f, deployed["endpoint_name"], config["requests"])
-        lines = list(truth)             # one per test row sent
     else:
         lines = ctx.get_bytes(f["artifacts"]["test"]).decode().splitlines()[:config["requests"]]
         truth = np.array([float(l.split(",", 1)[0]) for l in lines])
@@ -57,7 +56,7 @@ def monitoring_step(ctx: StepContext, config: dict) -> dict:
             answer = runtime.invoke_endpoint(EndpointName=deployed["endpoint_name"], Body=body.encode(),
                                              ContentType="text/csv")["Body"].read().decode()
             scores.extend(float(v) for v in answer.replace("\n", ",").split(",") if v.strip())
-    test_raw = ctx.read_table(f["artifacts"]["test_raw"]).iloc[:len(lines)]
+    test_raw = ctx.read_table(f["artifacts"]["test_raw"]).iloc[:len(truth)]    # the rows sent
     ev = monitoring.evaluate_model(truth.astype(int) if f["task"] == "classification" else truth,
                                    y_score=np.array(scores) if f["task"] == "classification" else None,
                                    y_pred=np.array(scores) if f["task"] != "classification" else None,
@@ -95,8 +94,6 @@ def monitoring_step(ctx: StepContext, config: dict) -> dict:
                 "artifacts": {"report": uris.get("report.html"), "json": uris.get("evaluation.json")},
                 "headline": {k: v for k, v in ev.headline.items() if isinstance(v, (int, float))}})
     return out
-
-
 
 
 def _blazingtext_scores(ctx: StepContext, f: dict, endpoint: str, requests: int):
