@@ -1,26 +1,19 @@
 """A QuickSight dashboard over an Athena table, rendered locally and opened in Chromium."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from aws_ml import datasets
+from aws_ml.evaluation.sources import run_athena
 from aws_ml.evaluation.quicksight import publish_dashboard
 
 pytest.importorskip("plotly")
 
 
 def _athena(session, sql: str) -> None:
-    athena = session.client("athena")
-    qid = athena.start_query_execution(QueryString=sql, WorkGroup="evaluation")["QueryExecutionId"]
-    for _ in range(1200):
-        state = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
-        if state["State"] not in ("QUEUED", "RUNNING"):
-            assert state["State"] == "SUCCEEDED", state
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"query did not finish: {sql}")
+    """Run ``sql`` in the evaluation workgroup (AthenaQueryError unless it SUCCEEDED)."""
+    run_athena(session, sql, workgroup="evaluation")
 
 
 def test_evaluation_dashboard_in_quicksight(local_session, browser, artifacts):

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from aws_ml import Session
 from aws_ml.cli import app
+from aws_ml.evaluation.sources import run_athena
 from local_backends.sagemaker.labeling import local_labeling
 from tests.contract.test_sagemaker.test_sagemaker_labeling_support import (BUCKET, REGION, SENTIMENTS, create_team,
                                                                           job_request, put_labels, put_text_manifest)
@@ -204,17 +205,8 @@ def test_dashboard_serve_until_sigint(evaluated):
 
 
 def _athena(session, sql: str) -> None:
-    import time
-
-    athena = session.client("athena")
-    qid = athena.start_query_execution(QueryString=sql, WorkGroup="evaluation")["QueryExecutionId"]
-    for _ in range(1200):
-        state = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
-        if state["State"] not in ("QUEUED", "RUNNING"):
-            assert state["State"] == "SUCCEEDED", state
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"query did not finish: {sql}")
+    """Run ``sql`` in the evaluation workgroup (AthenaQueryError unless it SUCCEEDED)."""
+    run_athena(session, sql, workgroup="evaluation")
 
 
 def _stable(page: str) -> str:
